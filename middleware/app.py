@@ -1,0 +1,303 @@
+"""`EtalageMiddleware`: the pure-ASGI middleware that personalizes HTML answers."""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import time
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from etalage.cookie import ConsentCodec, ProfileCodec
+from etalage.errors import ConfigError
+from etalage.middleware.cookies import delete_cookie, parse_cookie_header, set_cookie
+from etalage.middleware.endpoints import DEMO_SHIFT_COOKIE, Endpoints
+from etalage.middleware.headers import header_value
+from etalage.middleware.personalize import PagePersonalizer
+from etalage.middleware.skeleton_cache import SkeletonCache
+from etalage.profile import Profile
+from etalage.request_facts import RequestFacts
+from etalage.rules import ReloadingRuleset, Ruleset
+from etalage.visitor import Visitor
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+logger = logging.getLogger("etalage")
+
+CONVERSIONS = frozenset({"add_to_cart", "purchase"})
+
+
+@dataclass
+class RequestState:
+    """What ``scope["etalage"]`` holds for app code: the visitor, the decisions, a recorder."""
+
+    visitor: Visitor
+    ruleset: Ruleset
+    decisions: dict[str, Any] = field(default_factory=dict)
+    if_none_match: str | None = None
+    event_sink: Any = None
+
+    def record_event(self, type: str, data: Mapping[str, Any] | None = None) -> bool:
+        """Record a conversion or custom event for this visitor (only with consent).
+
+        Raises `ValueError` when `data` is unusable for the event type.
+        """
+        payload = dict(data or {})
+        recorded = self.visitor.record_event(self.ruleset.history, type, payload)
+        if recorded and self.event_sink is not None and type in CONVERSIONS:
+            value = payload.get("value", payload.get("price", 0))
+            self.event_sink.emit(
+                {
+                    "type": "conversion",
+                    "event": type,
+                    "visitor": self.visitor.id,
+                    "holdout": self.visitor.holdout,
+                    "value": value if isinstance(value, int | float) else 0,
+                    "at": self.visitor.now.isoformat(),
+                }
+            )
+        return recorded
+
+
+class EtalageMiddleware:
+    """Personalize ``200 text/html`` answers of any ASGI app; pass everything else through.
+
+    Mount it as ``app.add_middleware(EtalageMiddleware, rules="site/rules.yaml",
+    secret_keys=[...])``. Keep it *inside* any compression middleware (add GZipMiddleware after
+    it, so that GZip wraps it): compressed answers are passed through unpersonalized.
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        rules: str | Path | Ruleset | ReloadingRuleset,
+        secret_keys: Sequence[str] | str,
+        prefix: str = "/_etalage/",
+        cookie_name: str = "etalage",
+        consent_cookie_name: str = "etalage_consent",
+        max_age: timedelta = timedelta(days=180),
+        max_html_bytes: int = 2_000_000,
+        clock: Callable[[], datetime] | None = None,
+        fragment_globals: Mapping[str, Any] | None = None,
+        skeleton_cache_size: int = 256,
+        demo_mode: bool = False,
+        event_sink: Any = None,  # an EventSink, a JSON-lines path or a redis:// URL
+        reload_interval: float = 1.0,
+    ) -> None:
+        self.app = app
+        if isinstance(secret_keys, str):
+            secret_keys = [k for k in secret_keys.split(",") if k]
+        if not secret_keys or not all(isinstance(k, str) and k for k in secret_keys):
+            raise ConfigError("secret_keys: give at least one non-empty secret key")
+        if not prefix.startswith("/") or not prefix.endswith("/"):
+            raise ConfigError(f"prefix must start and end with '/': {prefix!r}")
+        if isinstance(rules, str | Path):
+            rules = ReloadingRuleset(rules, interval=reload_interval)
+        self._rules = rules
+        self.prefix = prefix
+        self.cookie_name = cookie_name
+        self.consent_cookie_name = consent_cookie_name
+        self.max_age = max_age
+        self.max_html_bytes = max_html_bytes
+        self.clock = clock or (lambda: datetime.now(UTC))
+        self.demo_mode = demo_mode
+        self.event_sink = _make_sink(event_sink)
+        if self.event_sink is not None:
+            atexit.register(self.event_sink.close)
+        self.profile_codec = ProfileCodec(list(secret_keys), max_age=max_age)
+        self.consent_codec = ConsentCodec(list(secret_keys))
+        self.skeletons = SkeletonCache(skeleton_cache_size)
+        self.pages = PagePersonalizer(self, fragment_globals or {})
+        self.pages.check_fragments(self.ruleset)
+        self.endpoints = Endpoints(self)
+
+    @property
+    def ruleset(self) -> Ruleset:
+        """The rule set in force (re-read when its file changed)."""
+        if isinstance(self._rules, ReloadingRuleset):
+            return self._rules.current()
+        return self._rules
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            if scope["type"] == "lifespan" and self.event_sink is not None:
+                send = self._closing_sink_on_shutdown(send)
+            await self.app(scope, receive, send)
+            return
+        ruleset = self.ruleset
+        visitor = self.load_visitor(scope, ruleset)
+        state = RequestState(
+            visitor,
+            ruleset,
+            if_none_match=header_value(scope.get("headers", []), b"if-none-match"),
+            event_sink=self.event_sink,
+        )
+        scope["etalage"] = state
+        if scope["path"].startswith(self.prefix):
+            await self.endpoints.handle(scope, receive, send, state)
+            return
+        method = scope["method"]
+        app_scope = scope
+        if method == "HEAD":
+            # The personalized length is known only from the body: ask upstream for it.
+            app_scope = dict(scope, method="GET")
+        responder = _Responder(self, state, send, head=method == "HEAD")
+        await self.app(app_scope, receive, responder.send)
+
+    def _closing_sink_on_shutdown(self, send: Send) -> Send:
+        sink = self.event_sink
+
+        async def wrapped(message: Message) -> None:
+            if message["type"] == "lifespan.shutdown.complete":
+                sink.close()
+            await send(message)
+
+        return wrapped
+
+    def demo_shift(self, scope: Scope) -> int:
+        """Seconds this visitor travelled forward in time (demo mode only)."""
+        raw = parse_cookie_header(scope.get("headers", [])).get(DEMO_SHIFT_COOKIE, "")
+        return int(raw) if raw.isdigit() and len(raw) < 10 else 0
+
+    def load_visitor(self, scope: Scope, ruleset: Ruleset) -> Visitor:
+        """Build the request's visitor; bad cookies yield a fresh visitor, never an error."""
+        shift = self.demo_shift(scope) if self.demo_mode else 0
+        now = self.clock() + timedelta(seconds=shift)
+        facts = RequestFacts.from_scope(scope, ruleset.site.timezone, now)
+        cookies = parse_cookie_header(scope.get("headers", []))
+        consent = self.consent_codec.decode(cookies.get(self.consent_cookie_name))
+        visitor = Visitor(
+            facts=facts,
+            now=now,
+            consent=consent,
+            had_profile_cookie=self.cookie_name in cookies,
+            time_shift=shift,
+        )
+        if consent is not True or visitor.is_canonical:
+            return visitor
+        decoded = self.profile_codec.decode(cookies.get(self.cookie_name))
+        if decoded.profile is None:
+            visitor.profile = Profile.new(now)
+            visitor.changed = True
+        else:
+            visitor.profile = decoded.profile
+            visitor.changed = decoded.reissue
+        visitor.holdout = ruleset.in_holdout(visitor.profile.id)
+        return visitor
+
+    def cookie_headers(self, visitor: Visitor, ruleset: Ruleset) -> list[tuple[bytes, bytes]]:
+        """Set-Cookie headers for this answer: the re-issued profile, or its deletion."""
+        secure = visitor.facts.is_https
+        if visitor.is_canonical:
+            return []
+        if visitor.personalization_allowed and visitor.profile is not None:
+            if not visitor.changed:
+                return []
+            value = self.profile_codec.encode(visitor.profile, ruleset.history, visitor.now)
+            max_age = int(self.max_age.total_seconds())
+            return [
+                (b"set-cookie", set_cookie(self.cookie_name, value, max_age=max_age, secure=secure))
+            ]
+        if visitor.had_profile_cookie:
+            return [(b"set-cookie", delete_cookie(self.cookie_name, secure=secure))]
+        return []
+
+
+def _make_sink(sink: Any) -> Any:
+    """An event sink from a sink object, a JSON-lines path or a ``redis://`` URL."""
+    if sink is None or hasattr(sink, "emit"):
+        return sink
+    from etalage.events import JsonLinesSink, RedisStreamSink
+
+    text = str(sink)
+    if text.startswith(("redis://", "rediss://")):
+        return RedisStreamSink(text)
+    return JsonLinesSink(text)
+
+
+class _Responder:
+    """Per-request send wrapper: holds back HTML answers to personalize, passes the rest."""
+
+    def __init__(self, mw: EtalageMiddleware, state: RequestState, send: Send, *, head: bool):
+        self.mw = mw
+        self.state = state
+        self.downstream = send
+        self.head = head
+        self.start: Message | None = None
+        self.buffering = False
+        self.chunks: list[bytes] = []
+        self.size = 0
+        self.started_at = time.perf_counter()
+
+    async def send(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            self.start = message
+            self.buffering = self._personalizable(message)
+            if not self.buffering:
+                await self._send_start(message)
+            return
+        if message["type"] != "http.response.body":
+            await self.downstream(message)
+            return
+        if not self.buffering:
+            if self.head:
+                if not message.get("more_body", False):
+                    await self.downstream({"type": "http.response.body", "body": b""})
+                return
+            await self.downstream(message)
+            return
+        body = message.get("body", b"")
+        self.chunks.append(body)
+        self.size += len(body)
+        more = message.get("more_body", False)
+        if self.size > self.mw.max_html_bytes:
+            await self._give_up(more)
+            return
+        if not more:
+            await self._finish(b"".join(self.chunks))
+
+    def _personalizable(self, message: Message) -> bool:
+        visitor = self.state.visitor
+        if message["status"] != 200 or visitor.is_canonical:
+            return False
+        headers = message.get("headers", [])
+        content_type = header_value(headers, b"content-type") or ""
+        if not content_type.lower().startswith("text/html"):
+            return False
+        if header_value(headers, b"content-encoding") or header_value(headers, b"content-range"):
+            return False
+        length = header_value(headers, b"content-length")
+        return not (length and length.isdigit() and int(length) > self.mw.max_html_bytes)
+
+    async def _send_start(self, message: Message) -> None:
+        headers = list(message.get("headers", []))
+        headers.extend(self.mw.cookie_headers(self.state.visitor, self.state.ruleset))
+        await self.downstream({**message, "headers": headers})
+
+    async def _give_up(self, more: bool) -> None:
+        """The answer outgrew the cap: send what was held back unchanged and stream the rest."""
+        assert self.start is not None
+        logger.warning("etalage: HTML answer larger than max_html_bytes, passed through")
+        self.buffering = False
+        await self._send_start(self.start)
+        body = b"" if self.head else b"".join(self.chunks)
+        await self.downstream({"type": "http.response.body", "body": body, "more_body": more})
+        self.chunks = []
+
+    async def _finish(self, body: bytes) -> None:
+        assert self.start is not None
+        result = self.mw.pages.personalize(self.state, self.start, body, self.started_at)
+        headers = list(result.headers)
+        headers.extend(self.mw.cookie_headers(self.state.visitor, self.state.ruleset))
+        status = result.status
+        out_body = b"" if self.head or status == 304 else result.body
+        await self.downstream({"type": "http.response.start", "status": status, "headers": headers})
+        await self.downstream({"type": "http.response.body", "body": out_body})

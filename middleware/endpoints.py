@@ -1,0 +1,305 @@
+"""The visitor's own endpoints under the prefix: consent, profile, preferences, event, forget.
+
+Plain HTML forms work (``application/x-www-form-urlencoded``, answered with a 303 back to the
+page) and so does JSON (answered with JSON). State-changing calls must be same-origin.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs, urlsplit
+
+from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
+
+from etalage.middleware.cookies import delete_cookie, set_cookie
+from etalage.middleware.headers import header_value
+from etalage.middleware.origin import is_same_origin
+from etalage.profile import Profile
+from etalage.profile_page import profile_report, render_profile_page
+
+if TYPE_CHECKING:
+    from etalage.middleware.app import EtalageMiddleware, Receive, RequestState, Scope, Send
+
+logger = logging.getLogger("etalage")
+
+MAX_BODY_BYTES = 64 * 1024
+CONSENT_MAX_AGE = 365 * 24 * 3600
+_TRUE = frozenset({"true", "1", "yes", "on", "granted"})
+_FALSE = frozenset({"false", "0", "no", "off", "denied"})
+_EVENT_TYPE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+CHANNELS = ("email", "phone", "chat", "sms")
+LEVELS = ("beginner", "expert")
+DEMO_SHIFT_COOKIE = "etalage_demo_shift"
+_SHIFTS = {"+1d": 86400, "+7d": 7 * 86400, "+30d": 30 * 86400}
+
+
+class BadRequest(Exception):
+    """The request to an endpoint is unusable; the message says why (sent as a 400)."""
+
+
+class Endpoints:
+    """Dispatches requests under the middleware's prefix."""
+
+    def __init__(self, mw: EtalageMiddleware) -> None:
+        self.mw = mw
+        self.routes = {
+            "consent": ("POST", self.consent),
+            "profile": ("GET", self.profile),
+            "preferences": ("POST", self.preferences),
+            "event": ("POST", self.event),
+            "forget": ("POST", self.forget),
+        }
+        if mw.demo_mode:
+            self.routes["demo/time"] = ("POST", self.demo_time)
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send, state: RequestState) -> None:
+        """Answer one request under the prefix."""
+        name = scope["path"][len(self.mw.prefix) :].strip("/")
+        route = self.routes.get(name)
+        if route is None:
+            response: Response = PlainTextResponse("Not found", status_code=404)
+        elif scope["method"] not in (route[0], "HEAD" if route[0] == "GET" else route[0]):
+            response = PlainTextResponse(
+                "Method not allowed", status_code=405, headers={"Allow": route[0]}
+            )
+        elif route[0] == "POST" and not is_same_origin(scope.get("headers", [])):
+            response = PlainTextResponse("Cross-site request refused", status_code=403)
+        else:
+            try:
+                fields = await _read_fields(scope, receive) if route[0] == "POST" else {}
+                response = route[1](scope, state, fields)
+            except BadRequest as exc:
+                response = PlainTextResponse(f"Bad request: {exc}", status_code=400)
+        response.headers["Cache-Control"] = "no-store"
+        await response(scope, receive, send)
+
+    # -- endpoints ---------------------------------------------------------------------------
+
+    def consent(self, scope: Scope, state: RequestState, fields: Mapping[str, Any]) -> Response:
+        """Record the visitor's choice; "no" deletes the stored profile."""
+        raw = _single(fields, "personalization").lower()
+        if raw in _TRUE:
+            granted = True
+        elif raw in _FALSE:
+            granted = False
+        else:
+            raise BadRequest("field 'personalization' must be true or false")
+        visitor = state.visitor
+        visitor.consent = granted
+        response = self._answer(scope, fields, {"personalization": granted})
+        secure = visitor.facts.is_https
+        value = self.mw.consent_codec.encode(granted)
+        response.raw_headers.append(
+            (
+                b"set-cookie",
+                set_cookie(
+                    self.mw.consent_cookie_name, value, max_age=CONSENT_MAX_AGE, secure=secure
+                ),
+            )
+        )
+        if granted:
+            if visitor.profile is None:
+                visitor.profile = Profile.new(visitor.now)
+                visitor.changed = True
+            response.raw_headers.extend(self.mw.cookie_headers(visitor, state.ruleset))
+        else:
+            visitor.profile = None
+            response.raw_headers.append(
+                (b"set-cookie", delete_cookie(self.mw.cookie_name, secure=secure))
+            )
+        return response
+
+    def profile(self, scope: Scope, state: RequestState, fields: Mapping[str, Any]) -> Response:
+        """Everything stored about the visitor, and why they saw what they saw."""
+        report = profile_report(
+            state.visitor, state.ruleset, demo_mode=self.mw.demo_mode, prefix=self.mw.prefix
+        )
+        if _wants_json(scope):
+            return JSONResponse(report)
+        return Response(render_profile_page(report), media_type="text/html; charset=utf-8")
+
+    def preferences(self, scope: Scope, state: RequestState, fields: Mapping[str, Any]) -> Response:
+        """Store what the visitor states about themselves (needs consent)."""
+        visitor = state.visitor
+        if not visitor.personalization_allowed or visitor.profile is None:
+            return self._needs_consent(scope)
+        prefs = visitor.profile.prefs
+        updates = _preferences(fields)
+        for key, value in updates.items():
+            if value in ("", [], None):
+                prefs.pop(key, None)
+            else:
+                prefs[key] = value
+        visitor.changed = True
+        response = self._answer(scope, fields, {"prefs": prefs})
+        response.raw_headers.extend(self.mw.cookie_headers(visitor, state.ruleset))
+        return response
+
+    def event(self, scope: Scope, state: RequestState, fields: Mapping[str, Any]) -> Response:
+        """The beacon: record add_to_cart, purchase, dismiss or a custom event."""
+        event_type = _single(fields, "type")
+        if not _EVENT_TYPE.match(event_type):
+            raise BadRequest("field 'type' must be a lower-case event name")
+        data = fields.get("data")
+        if data is None:
+            data = {k: _flatten(v) for k, v in fields.items() if k not in ("type", "next")}
+        if not isinstance(data, dict):
+            raise BadRequest("field 'data' must be an object")
+        try:
+            recorded = state.record_event(event_type, data)
+        except ValueError as exc:
+            raise BadRequest(str(exc)) from None
+        response = self._answer(
+            scope, fields, {"recorded": recorded}, status=202 if not recorded else 200
+        )
+        response.raw_headers.extend(self.mw.cookie_headers(state.visitor, state.ruleset))
+        return response
+
+    def forget(self, scope: Scope, state: RequestState, fields: Mapping[str, Any]) -> Response:
+        """Wipe everything: the profile and the consent choice."""
+        secure = state.visitor.facts.is_https
+        state.visitor.profile = None
+        state.visitor.consent = None
+        response = self._answer(scope, fields, {"forgotten": True})
+        for name in (self.mw.cookie_name, self.mw.consent_cookie_name, DEMO_SHIFT_COOKIE):
+            response.raw_headers.append((b"set-cookie", delete_cookie(name, secure=secure)))
+        return response
+
+    def demo_time(self, scope: Scope, state: RequestState, fields: Mapping[str, Any]) -> Response:
+        """Demo mode only: move this visitor's clock forward (or back to now)."""
+        shift = _single(fields, "shift")
+        if shift == "reset":
+            total = 0
+        elif shift in _SHIFTS:
+            total = self.mw.demo_shift(scope) + _SHIFTS[shift]
+        else:
+            raise BadRequest("field 'shift' must be +1d, +7d, +30d or reset")
+        response = self._answer(scope, fields, {"shift_seconds": total})
+        response.raw_headers.append(
+            (
+                b"set-cookie",
+                set_cookie(
+                    DEMO_SHIFT_COOKIE,
+                    str(total),
+                    max_age=CONSENT_MAX_AGE,
+                    secure=state.visitor.facts.is_https,
+                ),
+            )
+        )
+        return response
+
+    # -- helpers -----------------------------------------------------------------------------
+
+    def _answer(
+        self, scope: Scope, fields: Mapping[str, Any], payload: dict[str, Any], status: int = 200
+    ) -> Response:
+        if _wants_json(scope):
+            return JSONResponse(payload, status_code=status)
+        return RedirectResponse(_back(scope, fields), status_code=303)
+
+    def _needs_consent(self, scope: Scope) -> Response:
+        message = "Personalization is off: grant consent first, nothing was stored."
+        if _wants_json(scope):
+            return JSONResponse({"error": message}, status_code=409)
+        return PlainTextResponse(message, status_code=409)
+
+
+async def _read_fields(scope: Scope, receive: Receive) -> dict[str, Any]:
+    body = b""
+    more = True
+    while more:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            break
+        body += message.get("body", b"")
+        more = message.get("more_body", False)
+        if len(body) > MAX_BODY_BYTES:
+            raise BadRequest(f"body larger than {MAX_BODY_BYTES} bytes")
+    content_type = (header_value(scope.get("headers", []), b"content-type") or "").lower()
+    if content_type.startswith("application/json"):
+        try:
+            data = json.loads(body or b"{}")
+        except (ValueError, UnicodeDecodeError):
+            raise BadRequest("body is not valid JSON") from None
+        if not isinstance(data, dict):
+            raise BadRequest("JSON body must be an object")
+        return data
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise BadRequest("form body is not UTF-8") from None
+    parsed = parse_qs(text, keep_blank_values=True, max_num_fields=100)
+    return {key: values if len(values) > 1 else values[0] for key, values in parsed.items()}
+
+
+def _single(fields: Mapping[str, Any], name: str) -> str:
+    value = fields.get(name)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        value = value[-1] if value else ""
+    if value is None:
+        raise BadRequest(f"field '{name}' is required")
+    return str(value).strip()
+
+
+def _flatten(value: Any) -> Any:
+    return value[-1] if isinstance(value, list) and value else value
+
+
+def _preferences(fields: Mapping[str, Any]) -> dict[str, Any]:
+    updates: dict[str, Any] = {}
+    if "name" in fields:
+        name = " ".join(_single(fields, "name").split())
+        if len(name) > 60:
+            raise BadRequest("field 'name' is longer than 60 characters")
+        updates["name"] = name
+    if "email" in fields:
+        email = _single(fields, "email")
+        if email and (len(email) > 120 or "@" not in email):
+            raise BadRequest("field 'email' is not an e-mail address")
+        updates["email"] = email
+    for key, allowed in (("channel", CHANNELS), ("level", LEVELS)):
+        if key in fields:
+            value = _single(fields, key)
+            if value and value not in allowed:
+                raise BadRequest(f"field '{key}' must be one of {', '.join(allowed)}")
+            updates[key] = value
+    if "interests" in fields:
+        raw = fields["interests"]
+        items = raw if isinstance(raw, list) else [raw]
+        interests = [str(i).strip()[:30] for i in items if str(i).strip()][:12]
+        updates["interests"] = interests
+    return updates
+
+
+def _wants_json(scope: Scope) -> bool:
+    headers = scope.get("headers", [])
+    accept = (header_value(headers, b"accept") or "").lower()
+    content_type = (header_value(headers, b"content-type") or "").lower()
+    if "text/html" in accept:
+        return False
+    return "application/json" in accept or content_type.startswith("application/json")
+
+
+def _back(scope: Scope, fields: Mapping[str, Any]) -> str:
+    """Where a form post returns to: `next` or the Referer, when they are local paths."""
+    candidates = [fields.get("next"), header_value(scope.get("headers", []), b"referer")]
+    host = (header_value(scope.get("headers", []), b"host") or "").lower()
+    for candidate in candidates:
+        if isinstance(candidate, list):
+            candidate = candidate[-1] if candidate else None
+        if not isinstance(candidate, str) or not candidate:
+            continue
+        parts = urlsplit(candidate)
+        if parts.netloc and parts.netloc.lower() != host:
+            continue
+        path = parts.path or "/"
+        if not path.startswith("/") or path.startswith("//"):
+            continue
+        return path + (f"?{parts.query}" if parts.query else "")
+    return "/"

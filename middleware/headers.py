@@ -1,0 +1,82 @@
+"""Header rules for personalized answers: caching, Vary, variant ETags and conditional requests."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+
+_DROPPED = (b"content-length", b"etag", b"last-modified", b"cache-control", b"vary")
+
+
+def variant_etag(body: bytes) -> str:
+    """A weak ETag of the personalized body: equal bodies, equal tags."""
+    return 'W/"et-' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
+
+
+def etag_matches(if_none_match: str | None, etag: str) -> bool:
+    """Whether an If-None-Match header names `etag` (weak comparison, ``*`` matches)."""
+    if not if_none_match:
+        return False
+    wanted = _opaque(etag)
+    for candidate in if_none_match.split(","):
+        candidate = candidate.strip()
+        if candidate == "*" or _opaque(candidate) == wanted:
+            return True
+    return False
+
+
+def _opaque(tag: str) -> str:
+    return tag[2:] if tag.startswith("W/") else tag
+
+
+def private_cache_control(upstream: str | None) -> str:
+    """``private, no-cache`` (a browser revalidates each time), keeping a stricter ``no-store``."""
+    directives = ["private", "no-cache"]
+    if upstream and "no-store" in upstream.lower():
+        directives.append("no-store")
+    return ", ".join(directives)
+
+
+def merge_vary(upstream: str | None, name: str = "Cookie") -> str:
+    """Add `name` to a Vary header value unless it is there (or ``*``) already."""
+    if not upstream:
+        return name
+    parts = [p.strip() for p in upstream.split(",") if p.strip()]
+    if "*" in parts or name.lower() in (p.lower() for p in parts):
+        return ", ".join(parts)
+    return ", ".join([*parts, name])
+
+
+def personalized_headers(
+    headers: Iterable[tuple[bytes, bytes]], *, body_length: int, etag: str, duration_ms: float
+) -> list[tuple[bytes, bytes]]:
+    """Rewrite upstream headers for a personalized body.
+
+    Content-Length is recomputed; the upstream ETag and Last-Modified are dropped (they
+    describe the unpersonalized page); caching becomes private; ``Vary: Cookie`` is merged in.
+    """
+    cache_control = None
+    vary = None
+    out: list[tuple[bytes, bytes]] = []
+    for name, value in headers:
+        lower = name.lower()
+        if lower == b"cache-control":
+            cache_control = value.decode("latin-1")
+        elif lower == b"vary":
+            vary = value.decode("latin-1") if vary is None else f"{vary}, {value.decode('latin-1')}"
+        if lower not in _DROPPED:
+            out.append((name, value))
+    out.append((b"content-length", str(body_length).encode()))
+    out.append((b"etag", etag.encode("latin-1")))
+    out.append((b"cache-control", private_cache_control(cache_control).encode("latin-1")))
+    out.append((b"vary", merge_vary(vary).encode("latin-1")))
+    out.append((b"server-timing", f"etalage;dur={duration_ms:.2f}".encode()))
+    return out
+
+
+def header_value(headers: Iterable[tuple[bytes, bytes]], name: bytes) -> str | None:
+    """The first value of header `name` (lower-case bytes), decoded latin-1."""
+    for key, value in headers:
+        if key.lower() == name:
+            return value.decode("latin-1")
+    return None

@@ -1,0 +1,254 @@
+"""`PagePersonalizer`: one HTML answer in, the visitor's page out (history, decisions, splice)."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping, MutableMapping
+from dataclasses import dataclass
+from datetime import datetime
+from datetime import time as day_time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from markupsafe import Markup
+
+from etalage.errors import ConfigError, FragmentError
+from etalage.fragments import FragmentRenderer
+from etalage.history import (
+    record_decisions,
+    record_exposure,
+    record_request,
+    record_search,
+    record_view,
+)
+from etalage.middleware.demo_toolbar import insert_before_body_end, render_toolbar
+from etalage.middleware.headers import (
+    etag_matches,
+    header_value,
+    personalized_headers,
+    variant_etag,
+)
+from etalage.middleware.skeleton import PageSkeleton
+from etalage.rules import Decision, FragmentAction, HideAction, ReorderAction, Ruleset
+from etalage.site_check import fragment_problems
+from etalage.visitor import Visitor
+
+if TYPE_CHECKING:
+    from etalage.middleware.app import EtalageMiddleware, RequestState
+
+logger = logging.getLogger("etalage")
+
+
+@dataclass(frozen=True)
+class PageResult:
+    """The answer to send: status, headers, body."""
+
+    status: int
+    headers: list[tuple[bytes, bytes]]
+    body: bytes
+
+
+class PagePersonalizer:
+    """Turns an upstream HTML answer into the visitor's personalized answer."""
+
+    def __init__(self, mw: EtalageMiddleware, fragment_globals: Mapping[str, Any]) -> None:
+        self.mw = mw
+        self.fragment_globals = dict(fragment_globals)
+        self._renderers: dict[Path, FragmentRenderer] = {}
+        self._logged: set[tuple[str, str]] = set()
+
+    def check_fragments(self, ruleset: Ruleset) -> None:
+        """Fail at start-up when a fragment a rule names is missing or does not compile."""
+        problems = fragment_problems(ruleset)
+        if problems:
+            raise ConfigError("fragments: " + "; ".join(problems))
+
+    def renderer(self, ruleset: Ruleset) -> FragmentRenderer:
+        """The (cached) renderer of the rule set's fragments folder."""
+        folder = ruleset.site.fragments
+        renderer = self._renderers.get(folder)
+        if renderer is None:
+            renderer = FragmentRenderer(folder)
+            renderer.env.globals.update(self.fragment_globals)
+            self._renderers[folder] = renderer
+        return renderer
+
+    def personalize(
+        self,
+        state: RequestState,
+        start: MutableMapping[str, Any],
+        body: bytes,
+        started_at: float,
+    ) -> PageResult:
+        """Record the page view, decide every slot, splice fragments and fix the headers."""
+        visitor, ruleset = state.visitor, state.ruleset
+        upstream_headers = list(start.get("headers", []))
+        skeleton = self.mw.skeletons.compile(body, header_value(upstream_headers, b"etag"))
+        if visitor.personalization_allowed:
+            self._record_page(visitor, ruleset, skeleton)
+        slots = [name for name in skeleton.slot_names if name in ruleset.slots]
+        if not slots and not self.mw.demo_mode:
+            return PageResult(start["status"], upstream_headers, body)
+        page_facts = dict(skeleton.facts)
+        page_facts["path"] = visitor.facts.path
+        attrs = visitor.attributes(ruleset, page_facts)
+        out = body
+        if slots:
+            profile = visitor.profile if visitor.personalization_allowed else None
+            decisions = ruleset.decide(
+                attrs,
+                slots,
+                visitor.now,
+                exposures=profile.exposures if profile else None,
+                dismissed=profile.dismissed if profile else (),
+            )
+            state.decisions = dict(decisions)
+            visitor.decisions = dict(decisions)
+            replacements = self._replacements(
+                visitor, ruleset, skeleton, decisions, attrs, page_facts
+            )
+            self._record_decisions(visitor, decisions)
+            if replacements:
+                out = skeleton.render(replacements)
+        if self.mw.demo_mode:
+            out = insert_before_body_end(out, self._toolbar(visitor, attrs, state))
+        etag = variant_etag(out)
+        duration = (time.perf_counter() - started_at) * 1000
+        headers = personalized_headers(
+            upstream_headers, body_length=len(out), etag=etag, duration_ms=duration
+        )
+        if etag_matches(state.if_none_match, etag):
+            return PageResult(304, [h for h in headers if h[0] != b"content-length"], b"")
+        return PageResult(start["status"], headers, out)
+
+    def _toolbar(self, visitor: Visitor, attrs: dict[str, Any], state: RequestState) -> bytes:
+        consent = {True: "yes", False: "no", None: "not given"}[visitor.consent]
+        return render_toolbar(
+            attrs,
+            consent=consent,
+            holdout=visitor.holdout,
+            clock=visitor.now.astimezone(state.ruleset.site.timezone).strftime("%Y-%m-%d %H:%M"),
+            shift_days=visitor.time_shift // 86400,
+            prefix=self.mw.prefix,
+        )
+
+    def _record_page(self, visitor: Visitor, ruleset: Ruleset, skeleton: PageSkeleton) -> None:
+        profile = visitor.profile
+        assert profile is not None
+        policy = ruleset.history
+        now = visitor.now
+        record_request(profile, policy, now)
+        valid_until = _epoch_end_of_day(skeleton.facts.get("valid_until"), ruleset, now)
+        record_view(
+            profile,
+            policy,
+            now,
+            visitor.facts.path,
+            topic=skeleton.facts.get("topic") or None,
+            valid_until=valid_until,
+        )
+        term = visitor.facts.query.get(ruleset.site.search_param, "").strip()
+        if term:
+            date_param = ruleset.site.search_date_param
+            raw_date = visitor.facts.query.get(date_param) if date_param else None
+            record_search(
+                profile,
+                policy,
+                now,
+                term,
+                valid_until=_epoch_end_of_day(raw_date, ruleset, now),
+            )
+        visitor.changed = True
+
+    def _replacements(
+        self,
+        visitor: Visitor,
+        ruleset: Ruleset,
+        skeleton: PageSkeleton,
+        decisions: Mapping[str, Decision],
+        attrs: dict[str, Any],
+        page_facts: dict[str, str],
+    ) -> dict[str, bytes]:
+        replacements: dict[str, bytes] = {}
+        slots = {slot.name: slot for slot in reversed(skeleton.slots)}
+        view = dict(attrs)
+        view["name"] = attrs.get("prefs.name")
+        view["consent"] = visitor.personalization_allowed
+        for name, decision in decisions.items():
+            rule = decision.rule
+            if rule is None:
+                continue
+            slot = slots[name]
+            action = rule.action
+            if isinstance(action, HideAction):
+                replacements[name] = b""
+            elif isinstance(action, ReorderAction):
+                replacements[name] = slot.reordered(action.order(attrs))
+            elif isinstance(action, FragmentAction):
+                context = {
+                    "visitor": view,
+                    "page": page_facts,
+                    "rule": {"id": rule.id, "slot": name, "reason": decision.reason},
+                    "why_url": f"{self.mw.prefix}profile#rule-{rule.id}",
+                    "default": Markup(slot.default_text),
+                }
+                try:
+                    html = self.renderer(ruleset).render(action.template, context)
+                except FragmentError as exc:
+                    self._log_once(rule.id, str(exc))
+                    continue
+                replacements[name] = html.encode("utf-8")
+        return replacements
+
+    def _record_decisions(self, visitor: Visitor, decisions: Mapping[str, Decision]) -> None:
+        profile = visitor.profile
+        sink = self.mw.event_sink
+        for decision in decisions.values():
+            if decision.rule is not None and profile is not None:
+                record_exposure(profile, decision.rule.id)
+            if sink is not None and visitor.personalization_allowed:
+                chosen = decision.rule or decision.candidate
+                sink.emit(
+                    {
+                        "type": "exposure",
+                        "visitor": visitor.id,
+                        "rule": chosen.id if chosen else None,
+                        "slot": decision.slot,
+                        "holdout": decision.holdout,
+                        "page": visitor.facts.path,
+                        "at": visitor.now.isoformat(),
+                    }
+                )
+        if profile is not None:
+            record_decisions(
+                profile,
+                visitor.now,
+                visitor.facts.path,
+                {
+                    slot: (
+                        d.rule.id if d.rule else (d.candidate.id if d.candidate else None),
+                        d.reason,
+                    )
+                    for slot, d in decisions.items()
+                },
+            )
+            visitor.changed = True
+
+    def _log_once(self, rule_id: str, message: str) -> None:
+        key = (rule_id, message)
+        if key not in self._logged:
+            self._logged.add(key)
+            logger.error("fragment of rule '%s' failed, slot default served: %s", rule_id, message)
+
+
+def _epoch_end_of_day(raw: str | None, ruleset: Ruleset, now: datetime) -> int | None:
+    """The end of an ISO date (in the site's zone) as epoch seconds; None when unusable."""
+    if not raw:
+        return None
+    try:
+        day = datetime.fromisoformat(raw[:32])
+    except ValueError:
+        return None
+    end = datetime.combine(day.date(), day_time(23, 59, 59), tzinfo=ruleset.site.timezone)
+    return int(end.timestamp())

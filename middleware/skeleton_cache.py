@@ -1,0 +1,79 @@
+"""A bounded LRU of compiled page skeletons, so each version of a page is parsed once."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections import OrderedDict
+
+from etalage.errors import ConfigError
+from etalage.middleware.skeleton import PageSkeleton
+
+logger = logging.getLogger("etalage")
+
+
+class SkeletonCache:
+    """Compiled skeletons keyed by the upstream ETag (``etag:<value>``) or a content hash.
+
+    A hit is only served when its source is byte-identical to the body, so two pages that
+    share an ETag (e.g. same size and mtime) never get each other's skeleton. Each warning of
+    a newly compiled skeleton is logged once. Meant for one event loop: no awaits, no locks.
+    """
+
+    def __init__(self, max_entries: int = 256) -> None:
+        if max_entries < 1:
+            raise ConfigError(f"skeleton cache size must be at least 1, got {max_entries}")
+        self.max_entries = max_entries
+        self._entries: OrderedDict[str, PageSkeleton] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._entries
+
+    @staticmethod
+    def content_key(body: bytes) -> str:
+        """The cache key of a body without an ETag: its BLAKE2b digest."""
+        return "blake2b:" + hashlib.blake2b(body, digest_size=20).hexdigest()
+
+    @staticmethod
+    def etag_key(etag: str) -> str:
+        """The cache key of a body served with upstream ETag `etag`."""
+        return "etag:" + etag
+
+    def get(self, key: str) -> PageSkeleton | None:
+        """The skeleton stored under `key` (now the most recently used), or None."""
+        skeleton = self._entries.get(key)
+        if skeleton is not None:
+            self._entries.move_to_end(key)
+        return skeleton
+
+    def compile(self, body: bytes, etag: str | None) -> PageSkeleton:
+        """The skeleton of `body`, from the cache or compiled (and stored) on a miss."""
+        if etag:
+            key = self.etag_key(etag)
+            skeleton = self.get(key)
+            if skeleton is not None and skeleton.source == body:
+                return skeleton
+            if skeleton is None:
+                return self._store(key, self._compile(body))
+        key = self.content_key(body)
+        skeleton = self.get(key)
+        if skeleton is None or skeleton.source != body:
+            skeleton = self._store(key, self._compile(body))
+        return skeleton
+
+    def _store(self, key: str, skeleton: PageSkeleton) -> PageSkeleton:
+        self._entries[key] = skeleton
+        self._entries.move_to_end(key)
+        while len(self._entries) > self.max_entries:
+            self._entries.popitem(last=False)
+        return skeleton
+
+    @staticmethod
+    def _compile(body: bytes) -> PageSkeleton:
+        skeleton = PageSkeleton.compile(body)
+        for warning in skeleton.warnings:
+            logger.warning("page skeleton: %s", warning)
+        return skeleton

@@ -1,0 +1,110 @@
+"""`StaticSite`: serves a folder; HTML pages from memory, everything else through StaticFiles."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from starlette.responses import Response
+from starlette.staticfiles import StaticFiles
+
+from etalage.errors import ConfigError
+
+
+@dataclass
+class _Page:
+    body: bytes
+    etag: str
+    signature: tuple[int, int]
+    checked_at: float
+
+
+class StaticSite:
+    """An ASGI app serving `directory`.
+
+    HTML pages are read once and held in memory with a content ETag (so the middleware finds
+    their compiled skeleton with one dict look-up); a page's file is checked for changes at
+    most once per `recheck_interval` seconds. Other files go through Starlette's `StaticFiles`.
+    """
+
+    def __init__(
+        self,
+        directory: str | Path,
+        *,
+        recheck_interval: float = 1.0,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.directory = Path(directory).resolve()
+        if not self.directory.is_dir():
+            raise ConfigError(f"site folder not found: {directory}")
+        self.recheck_interval = recheck_interval
+        self._monotonic = monotonic
+        self._pages: dict[str, _Page] = {}
+        self._not_pages: dict[str, float] = {}
+        self.files = StaticFiles(directory=self.directory, html=True)
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope["method"] in ("GET", "HEAD"):
+            page = self._page(scope["path"])
+            if page is not None:
+                response = Response(
+                    page.body,
+                    media_type="text/html; charset=utf-8",
+                    headers={"ETag": page.etag},
+                )
+                await response(scope, receive, send)
+                return
+        await self.files(scope, receive, send)
+
+    def _page(self, url_path: str) -> _Page | None:
+        now = self._monotonic()
+        page = self._pages.get(url_path)
+        if page is not None and now - page.checked_at < self.recheck_interval:
+            return page
+        if page is None:
+            checked = self._not_pages.get(url_path)
+            if checked is not None and now - checked < self.recheck_interval:
+                return None  # an asset or a missing file: StaticFiles answers
+        file = self._resolve(url_path)
+        if file is None:
+            if len(self._not_pages) > 10_000:
+                self._not_pages.clear()
+            self._not_pages[url_path] = now
+            return None
+        try:
+            stat = os.stat(file)
+            signature = (stat.st_mtime_ns, stat.st_size)
+            if page is not None and page.signature == signature:
+                page.checked_at = now
+                return page
+            body = file.read_bytes()
+        except OSError:
+            self._pages.pop(url_path, None)
+            return None
+        etag = '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
+        page = _Page(body=body, etag=etag, signature=signature, checked_at=now)
+        self._pages[url_path] = page
+        return page
+
+    def _resolve(self, url_path: str) -> Path | None:
+        """The HTML file for a URL path, if it is one inside the folder."""
+        relative = url_path.lstrip("/")
+        if "\x00" in relative or any(part == ".." for part in relative.split("/")):
+            return None
+        candidates = []
+        if relative == "" or relative.endswith("/"):
+            candidates.append(relative + "index.html")
+        elif relative.endswith(".html"):
+            candidates.append(relative)
+        else:
+            candidates.extend([relative + ".html", relative + "/index.html"])
+        for candidate in candidates:
+            file = (self.directory / candidate).resolve()
+            if file.is_file() and self.directory in file.parents:
+                return file
+        return None

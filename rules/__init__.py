@@ -1,0 +1,43 @@
+"""etalage.rules: rule files, GrowthBook-compatible conditions, segments, holdout and decisions."""
+
+from etalage.errors import RuleFileError
+from etalage.rules.conditions import (
+    compile_condition,
+    condition_paths,
+    evaluate_condition,
+    validate_condition,
+)
+from etalage.rules.hashing import fnv1a32, gb_hash, in_holdout
+from etalage.rules.loader import load_ruleset, parse_ruleset
+from etalage.rules.model import (
+    Decision,
+    FragmentAction,
+    HideAction,
+    ReorderAction,
+    Rule,
+    SiteConfig,
+)
+from etalage.rules.reload import ReloadingRuleset
+from etalage.rules.ruleset import Ruleset, Segment
+
+__all__ = [
+    "Decision",
+    "FragmentAction",
+    "HideAction",
+    "ReloadingRuleset",
+    "ReorderAction",
+    "Rule",
+    "RuleFileError",
+    "Ruleset",
+    "Segment",
+    "SiteConfig",
+    "compile_condition",
+    "condition_paths",
+    "evaluate_condition",
+    "fnv1a32",
+    "gb_hash",
+    "in_holdout",
+    "load_ruleset",
+    "parse_ruleset",
+    "validate_condition",
+]

@@ -1,0 +1,633 @@
+"""GrowthBook-compatible targeting conditions, compiled once into nested closures.
+
+Semantics follow GrowthBook's ``evalCondition`` (MongoDB-style operators, JavaScript-like
+ordering coercion, padded version strings). A malformed condition never raises when evaluated:
+the part that cannot be understood evaluates to ``False``. `validate_condition` reports those
+parts up front for strict loading.
+
+Attribute paths are looked up as one flat key first (etalage's attribute dicts have dotted keys
+such as ``search.last.age_days``), then by walking nested mappings segment by segment.
+"""
+
+from __future__ import annotations
+
+import json
+import operator
+import re
+from collections.abc import Callable, Mapping, Sequence
+from functools import lru_cache
+from typing import Any
+
+Predicate = Callable[[Mapping[str, Any]], bool]
+_Test = Callable[[Any], bool]
+_Groups = Mapping[str, Sequence[Any]]
+
+_LOGICAL = frozenset({"$and", "$or", "$nor", "$not"})
+_LIST_OPS = frozenset({"$in", "$nin", "$ini", "$nini", "$all", "$alli"})
+_ORDER_OPS: dict[str, Callable[[Any, Any], bool]] = {
+    "$eq": operator.eq,
+    "$ne": operator.ne,
+    "$lt": operator.lt,
+    "$lte": operator.le,
+    "$gt": operator.gt,
+    "$gte": operator.ge,
+}
+_VERSION_OPS: dict[str, Callable[[Any, Any], bool]] = {
+    "$veq": operator.eq,
+    "$vne": operator.ne,
+    "$vlt": operator.lt,
+    "$vlte": operator.le,
+    "$vgt": operator.gt,
+    "$vgte": operator.ge,
+}
+_REGEX_OPS = {"$regex": (0, False), "$regexi": (re.IGNORECASE, False)}
+_REGEX_OPS.update({"$notRegex": (0, True), "$notRegexi": (re.IGNORECASE, True)})
+_TYPE_NAMES = ("string", "number", "boolean", "null", "object", "array")
+_OTHER_OPS = frozenset(
+    {"$elemMatch", "$size", "$exists", "$type", "$not", "$inGroup", "$notInGroup"}
+)
+KNOWN_OPERATORS = frozenset(
+    _LIST_OPS | _ORDER_OPS.keys() | _VERSION_OPS.keys() | _REGEX_OPS.keys() | _OTHER_OPS
+)
+"""Every operator allowed inside an operator object (``{"$gt": 3}``)."""
+
+_MISSING: Any = object()
+_ARRAY_TYPES = (list, tuple)
+_COMPARE_ERRORS = (TypeError, ValueError, OverflowError)
+
+
+def _true(_: Any) -> bool:
+    return True
+
+
+def _false(_: Any) -> bool:
+    return False
+
+
+_NUMBER_TYPES = (int, float)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, _NUMBER_TYPES) and not isinstance(value, bool)
+
+
+def _is_mapping(value: Any) -> bool:
+    return type(value) is dict or isinstance(value, Mapping)
+
+
+def _is_operator_object(value: Mapping[Any, Any]) -> bool:
+    return all(isinstance(key, str) and key.startswith("$") for key in value)
+
+
+# --- public API ---------------------------------------------------------------------------
+
+
+def compile_condition(
+    condition: Mapping[str, Any], saved_groups: _Groups | None = None
+) -> Predicate:
+    """Compile a condition once into a predicate over an attribute mapping."""
+    return _compile_condition(condition, saved_groups or {})
+
+
+_CACHE: dict[str, Predicate] = {}
+_CACHE_SIZE = 512
+
+
+def evaluate_condition(
+    condition: Mapping[str, Any],
+    attributes: Mapping[str, Any],
+    saved_groups: _Groups | None = None,
+) -> bool:
+    """Evaluate a condition against attributes (compiled predicates are cached by content)."""
+    try:
+        key = json.dumps([condition, saved_groups], sort_keys=True, separators=(",", ":"))
+    except (TypeError, ValueError):
+        return compile_condition(condition, saved_groups)(attributes)
+    predicate = _CACHE.get(key)
+    if predicate is None:
+        if len(_CACHE) >= _CACHE_SIZE:
+            _CACHE.clear()
+        predicate = _CACHE[key] = compile_condition(condition, saved_groups)
+    return predicate(attributes)
+
+
+def condition_paths(condition: Mapping[str, Any]) -> frozenset[str]:
+    """The attribute paths a condition reads, through ``$and``/``$or``/``$nor``/``$not``."""
+    found: set[str] = set()
+    _collect_paths(condition, found)
+    return frozenset(found)
+
+
+def _collect_paths(condition: Any, found: set[str]) -> None:
+    if not isinstance(condition, Mapping):
+        return
+    for key, value in condition.items():
+        if key in ("$and", "$or", "$nor"):
+            if isinstance(value, _ARRAY_TYPES):
+                for item in value:
+                    _collect_paths(item, found)
+        elif key == "$not":
+            _collect_paths(value, found)
+        elif isinstance(key, str):
+            found.add(key)
+
+
+# --- compiling conditions -----------------------------------------------------------------
+
+
+def _compile_condition(condition: Any, groups: _Groups) -> Predicate:
+    if not isinstance(condition, Mapping):
+        return _false
+    parts: list[Predicate] = []
+    for key, value in condition.items():
+        if key == "$or":
+            parts.append(_compile_any(value, groups))
+        elif key == "$nor":
+            parts.append(_negate(_compile_any(value, groups)))
+        elif key == "$and":
+            if not isinstance(value, _ARRAY_TYPES):
+                return _false
+            parts.append(_all_of([_compile_condition(item, groups) for item in value]))
+        elif key == "$not":
+            parts.append(_negate(_compile_condition(value, groups)))
+        elif isinstance(key, str):
+            parts.append(_bind_path(key, _compile_value(value, groups)))
+        else:
+            return _false
+    return _all_of(parts)
+
+
+def _compile_any(conditions: Any, groups: _Groups) -> Predicate:
+    if not isinstance(conditions, _ARRAY_TYPES):
+        return _false
+    if not conditions:
+        return _true
+    tests = tuple(_compile_condition(item, groups) for item in conditions)
+    if len(tests) == 1:
+        return tests[0]
+
+    def any_of(attributes: Any) -> bool:
+        for test in tests:
+            if test(attributes):
+                return True
+        return False
+
+    return any_of
+
+
+def _all_of(tests: Sequence[Callable[[Any], bool]]) -> Callable[[Any], bool]:
+    if not tests:
+        return _true
+    if len(tests) == 1:
+        return tests[0]
+    if len(tests) == 2:
+        first, second = tests
+        return lambda value: first(value) and second(value)
+    frozen = tuple(tests)
+
+    def all_of(value: Any) -> bool:
+        for test in frozen:
+            if not test(value):
+                return False
+        return True
+
+    return all_of
+
+
+def _negate(test: Callable[[Any], bool]) -> Callable[[Any], bool]:
+    return lambda value: not test(value)
+
+
+def _walk(attributes: Any, segments: tuple[str, ...]) -> Any:
+    current = attributes
+    for segment in segments:
+        if (type(current) is dict or isinstance(current, Mapping)) and segment in current:
+            current = current[segment]
+        else:
+            return None
+    return current
+
+
+def _bind_path(path: str, test: _Test) -> Predicate:
+    if "." not in path:
+        return lambda attributes: test(attributes.get(path))
+    segments = tuple(path.split("."))
+
+    def at_path(attributes: Mapping[str, Any]) -> bool:
+        value = attributes.get(path, _MISSING)
+        if value is _MISSING:
+            value = _walk(attributes, segments)
+        return test(value)
+
+    return at_path
+
+
+def _compile_value(expected: Any, groups: _Groups, insensitive: bool = False) -> _Test:
+    if isinstance(expected, Mapping) and _is_operator_object(expected):
+        return _all_of([_compile_operator(op, arg, groups) for op, arg in expected.items()])
+    if insensitive and isinstance(expected, str):
+        lowered = expected.lower()
+        return lambda value: value.lower() == lowered if isinstance(value, str) else False
+    return lambda value: expected == value
+
+
+def _compile_operator(op: str, arg: Any, groups: _Groups) -> _Test:
+    if op in _ORDER_OPS:
+        return _compile_order(_ORDER_OPS[op], arg)
+    if op in _VERSION_OPS:
+        return _compile_version(_VERSION_OPS[op], arg)
+    if op in _REGEX_OPS:
+        flags, negated = _REGEX_OPS[op]
+        return _compile_regex(arg, flags, negated)
+    if op in ("$in", "$nin", "$ini", "$nini"):
+        if not isinstance(arg, _ARRAY_TYPES):
+            return _false
+        member = _membership(arg, insensitive=op in ("$ini", "$nini"))
+        return member if op in ("$in", "$ini") else _negate(member)
+    if op in ("$all", "$alli"):
+        return _compile_all(arg, groups, insensitive=op == "$alli")
+    if op == "$elemMatch":
+        return _compile_elem_match(arg, groups)
+    if op == "$size":
+        size_test = _compile_value(arg, groups)
+        return lambda value: isinstance(value, _ARRAY_TYPES) and size_test(len(value))
+    if op == "$exists":
+        return (lambda value: value is not None) if arg else (lambda value: value is None)
+    if op == "$type":
+        known = _TYPE_TESTS.get(arg) if isinstance(arg, str) else None
+        return known or (lambda value: _type_name(value) == arg)
+    if op == "$not":
+        return _negate(_compile_value(arg, groups))
+    if op in ("$inGroup", "$notInGroup"):
+        return _compile_group(op == "$inGroup", arg, groups)
+    return _false
+
+
+def _type_name(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, _NUMBER_TYPES):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return "array"
+    if isinstance(value, Mapping):
+        return "object"
+    return "unknown"
+
+
+_TYPE_TESTS: dict[Any, _Test] = {
+    "null": lambda value: value is None,
+    "boolean": lambda value: isinstance(value, bool),
+    "number": _is_number,
+    "string": lambda value: isinstance(value, str),
+    "array": lambda value: isinstance(value, (list, tuple, set, frozenset)),
+    "object": _is_mapping,
+}
+
+
+def _to_float(text: str) -> float | None:
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+def _js_compare(left: Any, right: Any) -> int | None:
+    """GrowthBook's ordering: a number against a non-number coerces it (null as 0).
+
+    Returns None where the two values cannot be ordered.
+    """
+    try:
+        if _is_number(left) and not _is_number(right):
+            right = 0 if right is None else float(right)
+        elif _is_number(right) and not _is_number(left):
+            left = 0 if left is None else float(left)
+        if left > right:
+            return 1
+        if left < right:
+            return -1
+        return 0
+    except _COMPARE_ERRORS:
+        return None
+
+
+def _compile_order(compare: Callable[[Any, Any], bool], arg: Any) -> _Test:
+    def general(value: Any) -> bool:
+        if value is None and not arg_is_number:
+            return False
+        outcome = _js_compare(value, arg)
+        return outcome is not None and compare(outcome, 0)
+
+    arg_is_number = _is_number(arg)
+
+    if arg_is_number and arg == arg:
+        if_missing = compare(0, arg)
+        if_nan = compare(0, 0)
+
+        def numeric(value: Any) -> bool:
+            kind = type(value)
+            if kind is int or kind is float:
+                return compare(value, arg)
+            if value is None:
+                return if_missing
+            if kind is str:
+                try:
+                    number = float(value)
+                except ValueError:
+                    return False
+                return compare(number, arg) if number == number else if_nan
+            return general(value)
+
+        return numeric
+    if type(arg) is str:
+        arg_number = _to_float(arg)
+
+        def textual(value: Any) -> bool:
+            kind = type(value)
+            if kind is str:
+                return compare(value, arg)
+            if kind is int or kind is float:
+                if arg_number is None:
+                    return False
+                return compare(value, arg_number) if arg_number == arg_number else compare(0, 0)
+            return general(value)
+
+        return textual
+    return general
+
+
+@lru_cache(maxsize=4096)
+def _pad_version_text(text: str) -> str:
+    text = re.sub(r"^v|\+.*$", "", text)
+    parts = re.split(r"[-.]", text)
+    if len(parts) == 3:
+        parts.append("~")
+    return "-".join(part.rjust(5) if re.match(r"^[0-9]+$", part) else part for part in parts)
+
+
+def padded_version(value: Any) -> str:
+    """GrowthBook's sortable form of a version string (``"1.2.3"`` → ``"    1-    2-    3-~"``)."""
+    if _is_number(value):
+        value = str(value)
+    if not value or not isinstance(value, str):
+        value = "0"
+    return _pad_version_text(value)
+
+
+def _compile_version(compare: Callable[[Any, Any], bool], arg: Any) -> _Test:
+    target = padded_version(arg)
+
+    def version(value: Any) -> bool:
+        if type(value) is str and value:
+            return compare(_pad_version_text(value), target)
+        return compare(padded_version(value), target)
+
+    return version
+
+
+def _compile_regex(arg: Any, flags: int, negated: bool) -> _Test:
+    try:
+        search = re.compile(arg, flags).search
+    except (re.error, TypeError, ValueError, OverflowError, RecursionError):
+        return _false
+    if negated:
+        return lambda value: isinstance(value, str) and search(value) is None
+    return lambda value: isinstance(value, str) and search(value) is not None
+
+
+def _fold(value: Any) -> Any:
+    return value.lower() if isinstance(value, str) else value
+
+
+def _membership(options: Sequence[Any], insensitive: bool) -> _Test:
+    """``$in`` semantics: an array value matches if any element is among `options`."""
+    items = [_fold(item) for item in options] if insensitive else list(options)
+    hashable = frozenset(item for item in items if _hashable(item))
+    has_unhashable = not all(map(_hashable, items))
+
+    def contains(candidate: Any) -> bool:
+        try:
+            if candidate in hashable:
+                return True
+        except TypeError:
+            return candidate in items
+        return has_unhashable and candidate in items
+
+    def any_contained(values: Any) -> bool:
+        if not has_unhashable:
+            try:
+                return not hashable.isdisjoint(values)
+            except TypeError:
+                pass
+        for element in values:
+            if contains(element):
+                return True
+        return False
+
+    if insensitive:
+
+        def member_folded(value: Any) -> bool:
+            if isinstance(value, _ARRAY_TYPES):
+                return any_contained(
+                    [
+                        element.lower() if type(element) is str else _fold(element)
+                        for element in value
+                    ]
+                )
+            return contains(_fold(value))
+
+        return member_folded
+
+    def member(value: Any) -> bool:
+        if isinstance(value, _ARRAY_TYPES):
+            return any_contained(value)
+        return contains(value)
+
+    return member
+
+
+def _hashable(value: Any) -> bool:
+    try:
+        hash(value)
+    except TypeError:
+        return False
+    return True
+
+
+def _compile_all(arg: Any, groups: _Groups, insensitive: bool) -> _Test:
+    if not isinstance(arg, _ARRAY_TYPES):
+        return _false
+    if all(isinstance(item, str) for item in arg):
+        required = frozenset(item.lower() for item in arg) if insensitive else frozenset(arg)
+        if insensitive:
+            return lambda value: (
+                isinstance(value, _ARRAY_TYPES)
+                and required.issubset(
+                    [element.lower() for element in value if isinstance(element, str)]
+                )
+            )
+        return lambda value: (
+            isinstance(value, _ARRAY_TYPES)
+            and required.issubset([element for element in value if isinstance(element, str)])
+        )
+    tests = tuple(_compile_value(item, groups, insensitive) for item in arg)
+
+    def has_all(value: Any) -> bool:
+        if not isinstance(value, _ARRAY_TYPES):
+            return False
+        for test in tests:
+            for element in value:
+                if test(element):
+                    break
+            else:
+                return False
+        return True
+
+    return has_all
+
+
+def _compile_elem_match(arg: Any, groups: _Groups) -> _Test:
+    if not isinstance(arg, Mapping):
+        return _false
+    if _is_operator_object(arg):
+        test = _compile_value(arg, groups)
+    else:
+        nested = _compile_condition(arg, groups)
+
+        def test(element: Any) -> bool:
+            return nested(element if _is_mapping(element) else {})
+
+    def elem_match(value: Any) -> bool:
+        if not isinstance(value, _ARRAY_TYPES):
+            return False
+        for element in value:
+            if test(element):
+                return True
+        return False
+
+    return elem_match
+
+
+def _compile_group(inside: bool, arg: Any, groups: _Groups) -> _Test:
+    if not isinstance(arg, str):
+        return _false
+    if arg not in groups:
+        return _false if inside else _true
+    member = _membership(groups[arg] or [], insensitive=False)
+    return member if inside else _negate(member)
+
+
+# --- validation ---------------------------------------------------------------------------
+
+
+def validate_condition(condition: Any) -> list[tuple[str, str]]:
+    """Problems in a condition as (sub-path, message) pairs; an empty list means valid."""
+    problems: list[tuple[str, str]] = []
+    _check_condition(condition, "", problems)
+    return problems
+
+
+def _join(prefix: str, key: str) -> str:
+    return f"{prefix}.{key}" if prefix else key
+
+
+def _kind(value: Any) -> str:
+    name = _type_name(value)
+    return type(value).__name__ if name == "unknown" else name
+
+
+def _check_condition(condition: Any, prefix: str, out: list[tuple[str, str]]) -> None:
+    if not isinstance(condition, Mapping):
+        out.append((prefix, f"a condition must be a mapping, got {_kind(condition)}"))
+        return
+    for key, value in condition.items():
+        if not isinstance(key, str):
+            out.append((prefix, f"attribute names must be strings, got {key!r}"))
+            continue
+        here = _join(prefix, key)
+        if key in ("$and", "$or", "$nor"):
+            if not isinstance(value, _ARRAY_TYPES):
+                out.append((here, f"{key} needs a list of conditions, got {_kind(value)}"))
+                continue
+            for index, item in enumerate(value):
+                _check_condition(item, f"{here}.{index}", out)
+        elif key == "$not":
+            _check_condition(value, here, out)
+        else:
+            _check_value(value, here, out)
+
+
+def _check_value(value: Any, path: str, out: list[tuple[str, str]]) -> None:
+    if not isinstance(value, Mapping):
+        return
+    operators = [key for key in value if isinstance(key, str) and key.startswith("$")]
+    if not operators:
+        return
+    if len(operators) != len(value):
+        out.append((path, f"operators {', '.join(operators)} mixed with plain keys"))
+        return
+    for op, arg in value.items():
+        message = _operator_problem(op, arg, path, out)
+        if message:
+            out.append((path, message))
+
+
+def _operator_problem(op: str, arg: Any, path: str, out: list[tuple[str, str]]) -> str | None:
+    if op not in KNOWN_OPERATORS:
+        return f"unknown operator {op!r}"
+    if op in _LIST_OPS:
+        if not isinstance(arg, _ARRAY_TYPES):
+            return f"{op} needs a list, got {_kind(arg)}"
+        if op in ("$all", "$alli"):
+            for index, item in enumerate(arg):
+                _check_value(item, f"{path}.{op}.{index}", out)
+        return None
+    if op in _REGEX_OPS:
+        if not isinstance(arg, str):
+            return f"{op} needs a string, got {_kind(arg)}"
+        try:
+            re.compile(arg)
+        except re.error as exc:
+            return f"{op}: invalid regular expression {arg!r} ({exc})"
+        return None
+    if op == "$exists":
+        if not (isinstance(arg, bool) or arg in (0, 1)):
+            return f"$exists needs true or false, got {arg!r}"
+        return None
+    if op == "$size":
+        if isinstance(arg, Mapping):
+            _check_value(arg, f"{path}.$size", out)
+        elif not (isinstance(arg, int) and not isinstance(arg, bool)):
+            return f"$size needs a whole number or an operator object, got {_kind(arg)}"
+        return None
+    if op == "$elemMatch":
+        if not isinstance(arg, Mapping):
+            return f"$elemMatch needs an object, got {_kind(arg)}"
+        if _is_operator_object(arg):
+            _check_value(arg, f"{path}.$elemMatch", out)
+        else:
+            _check_condition(arg, f"{path}.$elemMatch", out)
+        return None
+    if op == "$not":
+        _check_value(arg, f"{path}.$not", out)
+        return None
+    if op == "$type":
+        if arg not in _TYPE_NAMES:
+            return f"$type needs one of {', '.join(_TYPE_NAMES)}, got {arg!r}"
+        return None
+    if op in ("$inGroup", "$notInGroup"):
+        return None if isinstance(arg, str) else f"{op} needs a group id string"
+    return _scalar_problem(op, arg)
+
+
+def _scalar_problem(op: str, arg: Any) -> str | None:
+    if op in ("$eq", "$ne"):
+        ok = arg is None or isinstance(arg, str | int | float)
+        return None if ok else f"{op} needs a number, string, boolean or null, got {_kind(arg)}"
+    if isinstance(arg, bool) or not isinstance(arg, str | int | float):
+        return f"{op} needs a number or a string, got {_kind(arg)}"
+    return None

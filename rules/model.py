@@ -1,0 +1,123 @@
+"""The compiled form of a rule file: site settings, rules and their actions."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, tzinfo
+from pathlib import Path
+from typing import Any
+
+Predicate = Callable[[Mapping[str, Any]], bool]
+
+#: Attribute prefixes that describe only the current request (or the strictly necessary
+#: consent choice itself); a condition reading nothing else may run without consent.
+CONTEXTUAL_PREFIXES = ("device.", "request.", "time.", "page.", "experiment.", "consent.")
+
+
+@dataclass(frozen=True)
+class FragmentAction:
+    """Replace the slot's inner HTML with a rendered fragment template."""
+
+    template: str
+
+
+@dataclass(frozen=True)
+class ReorderAction:
+    """Reorder the slot's ``[data-item]`` children.
+
+    `by` is ``interest`` (items keyed by topic, highest decayed interest first) or the path of
+    an attribute holding a list of item keys.
+    """
+
+    by: str
+
+    def order(self, attributes: Mapping[str, Any]) -> list[str]:
+        """Return the item keys to put first, in order, for this visitor."""
+        source = "interest.topics" if self.by == "interest" else self.by
+        value = attributes.get(source)
+        if isinstance(value, str):
+            return [value]
+        if isinstance(value, list | tuple):
+            return [str(item) for item in value]
+        return []
+
+
+@dataclass(frozen=True)
+class HideAction:
+    """Empty the slot."""
+
+
+Action = FragmentAction | ReorderAction | HideAction
+
+
+@dataclass(frozen=True)
+class SiteConfig:
+    """The `site:` section of a rule file."""
+
+    name: str
+    search_param: str = "q"
+    search_date_param: str | None = None
+    timezone: tzinfo = field(default_factory=lambda: _utc())
+    fragments: Path = Path("fragments")
+
+
+@dataclass(frozen=True, eq=False)
+class Rule:
+    """One compiled rule: where it applies, when, and what it does."""
+
+    id: str
+    slot: str
+    action: Action
+    when: Mapping[str, Any] | None
+    predicate: Predicate
+    priority: int
+    order: int
+    line: int | None
+    reason: str | None = None
+    start: datetime | None = None
+    end: datetime | None = None
+    max_exposures: int | None = None
+    dismissible: bool = False
+    needs_consent: bool = False
+    segments: frozenset[str] = frozenset()
+
+    @property
+    def consent_class(self) -> str:
+        """``contextual`` or ``needs consent``, as `etalage check` prints it."""
+        return "needs consent" if self.needs_consent else "contextual"
+
+    def is_scheduled_at(self, now: datetime) -> bool:
+        """Return whether `now` falls inside the rule's schedule (start inclusive, end exclusive)."""
+        if self.start is not None and now < self.start:
+            return False
+        return not (self.end is not None and now >= self.end)
+
+    def describe(self) -> str:
+        """The human reason for this rule: its `reason`, else a summary of its condition."""
+        if self.reason:
+            return self.reason
+        if self.when:
+            return "matched " + ", ".join(sorted(self.when))
+        return "shown to every visitor"
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What one slot shows for one visitor, and why.
+
+    `rule` is the rule applied (None: the slot's default content). `candidate` is the rule that
+    would apply without holdout, so holdout visitors can still be reported.
+    """
+
+    slot: str
+    rule: Rule | None
+    reason: str
+    candidate: Rule | None = None
+    holdout: bool = False
+
+
+def _utc() -> tzinfo:
+    from datetime import UTC
+
+    return UTC

@@ -1,0 +1,220 @@
+"""Signed cookies: the compact profile under a byte budget, and the consent choice.
+
+Keys are given newest first: the first signs, all verify, so a key is rotated by prepending the
+new one. A cookie signed with an older key still decodes and is flagged for re-issue.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from itsdangerous import BadSignature, URLSafeSerializer, URLSafeTimedSerializer
+
+from etalage.profile import Profile
+from etalage.recency import MIN_INTEREST, HistoryPolicy, decayed_interest, is_relevant
+
+logger = logging.getLogger("etalage")
+
+DEFAULT_MAX_BYTES = 3800  # a browser keeps 4096 bytes per cookie, name and attributes included
+
+
+@dataclass(frozen=True)
+class DecodedProfile:
+    """The outcome of reading a profile cookie.
+
+    `profile` is None when the cookie is absent, tampered with, expired or unreadable;
+    `reissue` is True when the cookie must be written again (signed with an old key).
+    """
+
+    profile: Profile | None
+    reissue: bool = False
+
+
+def _dumps(data: object) -> str:
+    return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+
+
+class _CompactJSON:
+    """itsdangerous serializer protocol with compact separators."""
+
+    @staticmethod
+    def dumps(data: object) -> str:
+        return _dumps(data)
+
+    @staticmethod
+    def loads(text: str | bytes) -> object:
+        return json.loads(text)
+
+
+def _check_keys(secret_keys: Sequence[str]) -> list[str]:
+    keys = [key for key in secret_keys if key]
+    if not keys:
+        raise ValueError("give at least one non-empty secret key")
+    return keys
+
+
+class ProfileCodec:
+    """Signs and reads the profile cookie (`itsdangerous`, timestamped, zlib when it helps)."""
+
+    def __init__(
+        self,
+        secret_keys: Sequence[str],
+        *,
+        salt: str = "etalage.profile",
+        max_age: timedelta = timedelta(days=180),
+        max_bytes: int = DEFAULT_MAX_BYTES,
+    ) -> None:
+        keys = _check_keys(secret_keys)
+        # itsdangerous signs with the *last* key of its list; ours is newest first.
+        self._all = URLSafeTimedSerializer(list(reversed(keys)), salt=salt, serializer=_CompactJSON)
+        self._current = URLSafeTimedSerializer(keys[0], salt=salt, serializer=_CompactJSON)
+        self.max_age = max_age
+        self.max_bytes = max_bytes
+
+    def encode(self, profile: Profile, policy: HistoryPolicy, now: datetime) -> str:
+        """The signed cookie value, at most `max_bytes` long: the least relevant entries go first."""
+        value = self._current.dumps(profile.to_compact())
+        if len(value) <= self.max_bytes:
+            return value
+        trimmed = Profile.from_compact(json.loads(_dumps(profile.to_compact())))
+        for evict in _evictions(trimmed, policy, now):
+            while evict():
+                value = self._current.dumps(trimmed.to_compact())
+                if len(value) <= self.max_bytes:
+                    return value
+        logger.warning("etalage: profile still over the cookie budget after eviction; reset")
+        bare = Profile(
+            id=profile.id,
+            visits=profile.visits,
+            first_seen=profile.first_seen,
+            last_seen=profile.last_seen,
+            visit_started=profile.visit_started,
+            prev_visit_seen=profile.prev_visit_seen,
+        )
+        return self._current.dumps(bare.to_compact())
+
+    def decode(self, value: str | None) -> DecodedProfile:
+        """Read a cookie value; never raises (bad cookies yield ``DecodedProfile(None)``)."""
+        if not value or len(value) > 2 * self.max_bytes:
+            return DecodedProfile(None)
+        max_age = int(self.max_age.total_seconds())
+        try:
+            data = self._current.loads(value, max_age=max_age)
+            reissue = False
+        except BadSignature:
+            try:
+                data = self._all.loads(value, max_age=max_age)
+            except BadSignature:
+                return DecodedProfile(None)
+            except Exception:  # noqa: BLE001 - hostile input must never become a 500
+                return DecodedProfile(None)
+            reissue = True
+        except Exception:  # noqa: BLE001 - e.g. bad base64 or zlib data under a valid signature
+            return DecodedProfile(None)
+        try:
+            return DecodedProfile(Profile.from_compact(data), reissue)
+        except ValueError:
+            logger.info("etalage: profile cookie with an unknown shape ignored")
+            return DecodedProfile(None)
+
+
+def _evictions(profile: Profile, policy: HistoryPolicy, now: datetime) -> list[Callable[[], bool]]:
+    """Eviction steps, least relevant first; each removes one item and says if it did."""
+
+    def drop_stale() -> bool:
+        before = (
+            len(profile.searches),
+            len(profile.views),
+            len(profile.events),
+            len(profile.interest),
+        )
+        profile.searches = [
+            s
+            for s in profile.searches
+            if is_relevant(s.at, s.valid_until, policy.search_relevant_for, now)
+        ]
+        profile.views = [
+            v
+            for v in profile.views
+            if is_relevant(v.at, v.valid_until, policy.view_relevant_for, now)
+        ]
+        profile.events = [
+            e for e in profile.events if is_relevant(e.at, None, policy.event_relevant_for, now)
+        ]
+        profile.interest = {
+            topic: (score, at)
+            for topic, (score, at) in profile.interest.items()
+            if decayed_interest(score, at, now, policy.interest_half_life) >= MIN_INTEREST
+        }
+        after = (
+            len(profile.searches),
+            len(profile.views),
+            len(profile.events),
+            len(profile.interest),
+        )
+        return before != after
+
+    def pop_oldest(kind: str) -> Callable[[], bool]:
+        def step() -> bool:
+            entries: list[object] = getattr(profile, kind)
+            if not entries:
+                return False
+            entries.pop()
+            return True
+
+        return step
+
+    def drop_weakest_interest() -> bool:
+        if not profile.interest:
+            return False
+        weakest = min(
+            profile.interest,
+            key=lambda t: decayed_interest(*profile.interest[t], now, policy.interest_half_life),
+        )
+        del profile.interest[weakest]
+        return True
+
+    def drop_exposure() -> bool:
+        if not profile.exposures:
+            return False
+        profile.exposures.pop(next(iter(profile.exposures)))
+        return True
+
+    return [
+        drop_stale,
+        pop_oldest("decisions"),
+        pop_oldest("views"),
+        pop_oldest("events"),
+        drop_weakest_interest,
+        pop_oldest("searches"),
+        drop_exposure,
+    ]
+
+
+class ConsentCodec:
+    """Signs and reads the consent cookie: ``True`` (yes), ``False`` (no) or ``None`` (unknown)."""
+
+    def __init__(self, secret_keys: Sequence[str], *, salt: str = "etalage.consent") -> None:
+        keys = _check_keys(secret_keys)
+        self._current = URLSafeSerializer(keys[0], salt=salt)
+        self._all = URLSafeSerializer(list(reversed(keys)), salt=salt)
+
+    def encode(self, consent: bool) -> str:
+        """The signed value for a yes or no."""
+        return self._current.dumps(1 if consent else 0)
+
+    def decode(self, value: str | None) -> bool | None:
+        """The recorded choice, or None when absent, forged or unreadable."""
+        if not value or len(value) > 200:
+            return None
+        try:
+            data = self._all.loads(value)
+        except Exception:  # noqa: BLE001 - a forged cookie means "not asked", never an error
+            return None
+        if data in (0, 1) and not isinstance(data, bool):
+            return bool(data)
+        return None

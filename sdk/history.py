@@ -1,0 +1,178 @@
+"""Recording what a consenting visitor does into their `Profile`, within the policy's bounds."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from etalage.profile import (
+    MAX_DECISION_PAGES,
+    CartState,
+    EventEntry,
+    Profile,
+    SearchEntry,
+    ViewEntry,
+)
+from etalage.recency import HistoryPolicy, decayed_interest
+
+MAX_TERM_LENGTH = 80
+MAX_PATH_LENGTH = 200
+MAX_TOPIC_LENGTH = 40
+MAX_EVENT_FIELDS = 6
+MAX_EVENT_VALUE_LENGTH = 60
+
+
+def _epoch(now: datetime) -> int:
+    return int(now.timestamp())
+
+
+def record_request(profile: Profile, policy: HistoryPolicy, now: datetime) -> None:
+    """Count a new visit when the gap since the last request exceeds the policy's visit gap."""
+    moment = _epoch(now)
+    last = profile.last_seen
+    if profile.visits == 0 or last is None or moment - last > policy.visit_gap.total_seconds():
+        if profile.visits > 0 and last is not None:
+            profile.prev_visit_seen = last
+        profile.visits += 1
+        profile.visit_started = moment
+    if profile.first_seen is None:
+        profile.first_seen = moment
+    profile.last_seen = max(moment, last or moment)
+
+
+def record_view(
+    profile: Profile,
+    policy: HistoryPolicy,
+    now: datetime,
+    path: str,
+    *,
+    topic: str | None = None,
+    valid_until: int | None = None,
+) -> None:
+    """Record a page view (newest first, one entry per path) and feed the topic's interest."""
+    moment = _epoch(now)
+    path = path[:MAX_PATH_LENGTH]
+    topic = topic.strip()[:MAX_TOPIC_LENGTH] if topic else None
+    profile.views = [v for v in profile.views if v.path != path]
+    profile.views.insert(0, ViewEntry(path, moment, topic or None, valid_until))
+    del profile.views[policy.view_keep :]
+    if topic:
+        add_interest(profile, policy, now, topic, 1.0)
+
+
+def add_interest(
+    profile: Profile, policy: HistoryPolicy, now: datetime, topic: str, amount: float
+) -> None:
+    """Add `amount` to the decayed interest in `topic`; keep only the strongest topics."""
+    moment = _epoch(now)
+    score, at = profile.interest.get(topic, (0.0, moment))
+    current = decayed_interest(score, at, now, policy.interest_half_life)
+    profile.interest[topic] = (round(current + amount, 4), moment)
+    if len(profile.interest) > policy.interest_keep:
+        ranked = sorted(
+            profile.interest.items(),
+            key=lambda item: (
+                -decayed_interest(item[1][0], item[1][1], now, policy.interest_half_life)
+            ),
+        )
+        profile.interest = dict(ranked[: policy.interest_keep])
+
+
+def record_search(
+    profile: Profile,
+    policy: HistoryPolicy,
+    now: datetime,
+    term: str,
+    *,
+    valid_until: int | None = None,
+) -> None:
+    """Record a search; repeating a term moves it to the front with the newer horizon."""
+    term = " ".join(term.split())[:MAX_TERM_LENGTH]
+    if not term:
+        return
+    profile.searches = [s for s in profile.searches if s.term.casefold() != term.casefold()]
+    profile.searches.insert(0, SearchEntry(term, _epoch(now), valid_until))
+    del profile.searches[policy.search_keep :]
+
+
+def record_event(
+    profile: Profile,
+    policy: HistoryPolicy,
+    now: datetime,
+    type: str,
+    data: Mapping[str, Any] | None = None,
+) -> None:
+    """Record an event. ``add_to_cart`` and ``purchase`` update the cart and purchase totals,
+    ``dismiss`` (data ``{"rule": id}``) hides a dismissible rule for good.
+
+    Raises `ValueError` when `data` does not fit the event type.
+    """
+    moment = _epoch(now)
+    data = dict(data or {})
+    if type == "dismiss":
+        rule = data.get("rule")
+        if not isinstance(rule, str) or not rule or len(rule) > 64:
+            raise ValueError("a dismiss event needs data.rule: the id of the rule to dismiss")
+        profile.dismissed[rule] = moment
+        return
+    if type == "add_to_cart":
+        price = _number(data.get("price", data.get("value", 0)), "price")
+        quantity = int(_number(data.get("qty", 1), "qty"))
+        profile.cart = CartState(
+            items=profile.cart.items + max(quantity, 1),
+            value=round(profile.cart.value + price * max(quantity, 1), 2),
+            updated_at=moment,
+        )
+    elif type == "purchase":
+        value = _number(data.get("value", profile.cart.value), "value")
+        profile.purchases += 1
+        profile.purchase_total = round(profile.purchase_total + value, 2)
+        profile.last_purchase = moment
+        profile.cart = CartState()
+    profile.events.insert(0, EventEntry(type, moment, _clean(data)))
+    del profile.events[policy.event_keep :]
+
+
+def _number(value: Any, name: str) -> float:
+    if isinstance(value, str):
+        try:
+            value = float(value)
+        except ValueError:
+            raise ValueError(f"data.{name} must be a number, got {value!r}") from None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < 1e9:
+        raise ValueError(f"data.{name} must be a non-negative number, got {value!r}")
+    return float(value)
+
+
+def _clean(data: Mapping[str, Any]) -> dict[str, Any]:
+    """Keep a few short scalar fields: event data ends up in a size-bounded cookie."""
+    kept: dict[str, Any] = {}
+    for key, value in list(data.items())[:MAX_EVENT_FIELDS]:
+        if isinstance(value, str):
+            kept[str(key)[:30]] = value[:MAX_EVENT_VALUE_LENGTH]
+        elif isinstance(value, bool | int | float) or value is None:
+            kept[str(key)[:30]] = value
+    return kept
+
+
+def record_exposure(profile: Profile, rule_id: str) -> None:
+    """Count that the visitor was shown `rule_id` (for ``max_exposures``)."""
+    profile.exposures[rule_id] = profile.exposures.get(rule_id, 0) + 1
+
+
+def record_decisions(
+    profile: Profile,
+    now: datetime,
+    path: str,
+    slots: Mapping[str, tuple[str | None, str | None]],
+) -> None:
+    """Remember the last pages' decisions (rule and reason per slot) for "Why am I seeing this?"."""
+    profile.decisions = [d for d in profile.decisions if d.get("path") != path]
+    entry = {
+        "path": path[:MAX_PATH_LENGTH],
+        "at": _epoch(now),
+        "slots": {slot: [rule, reason] for slot, (rule, reason) in slots.items()},
+    }
+    profile.decisions.insert(0, entry)
+    del profile.decisions[MAX_DECISION_PAGES:]

@@ -1,0 +1,125 @@
+"""The visitor's own page: what this site remembers about you, and why you see what you see."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+import jinja2
+
+from etalage.recency import derive_attributes
+
+if TYPE_CHECKING:
+    from etalage.rules import Ruleset
+    from etalage.visitor import Visitor
+
+
+def _iso(epoch: int | None) -> str | None:
+    return datetime.fromtimestamp(epoch, UTC).isoformat() if epoch is not None else None
+
+
+def _relevant(at: int, valid_until: int | None, window: timedelta, now: datetime) -> bool:
+    now_s = now.timestamp()
+    return now_s - at <= window.total_seconds() and (valid_until is None or now_s < valid_until)
+
+
+def profile_report(
+    visitor: Visitor, ruleset: Ruleset, *, demo_mode: bool = False, prefix: str = "/_etalage/"
+) -> dict[str, Any]:
+    """Everything stored about the visitor and the reasons behind recent decisions, as data."""
+    now = visitor.now
+    report: dict[str, Any] = {
+        "consent": {"personalization": visitor.consent, "gpc": visitor.facts.gpc},
+        "holdout": visitor.holdout,
+        "now": now.isoformat(),
+        "demo_mode": demo_mode,
+        "prefix": prefix,
+        "stored": None,
+    }
+    profile = visitor.profile if visitor.personalization_allowed else None
+    if profile is None:
+        return report
+    policy = ruleset.history
+    attributes = derive_attributes(profile, policy, now, timezone=ruleset.site.timezone)
+    decisions = []
+    anchored: set[str] = set()
+    pages = sorted(profile.decisions, key=lambda page: -int(page.get("at") or 0))
+    for page in pages:
+        slots = []
+        for slot, (rule_id, reason) in sorted(page.get("slots", {}).items()):
+            rule = ruleset.rule(rule_id) if rule_id else None
+            slots.append(
+                {
+                    "slot": slot,
+                    "rule": rule_id,
+                    "reason": reason,
+                    "condition": rule.when if rule else None,
+                    "anchor": bool(rule_id) and rule_id not in anchored,
+                }
+            )
+            if rule_id:
+                anchored.add(rule_id)
+        decisions.append({"path": page.get("path"), "at": _iso(page.get("at")), "slots": slots})
+    report["stored"] = {
+        "id": profile.id,
+        "visits": profile.visits,
+        "first_seen": _iso(profile.first_seen),
+        "last_seen": _iso(profile.last_seen),
+        "searches": [
+            {
+                "term": s.term,
+                "at": _iso(s.at),
+                "valid_until": _iso(s.valid_until),
+                "relevant": _relevant(s.at, s.valid_until, policy.search_relevant_for, now),
+            }
+            for s in profile.searches
+        ],
+        "views": [
+            {
+                "path": v.path,
+                "topic": v.topic,
+                "at": _iso(v.at),
+                "relevant": _relevant(v.at, v.valid_until, policy.view_relevant_for, now),
+            }
+            for v in profile.views
+        ],
+        "interests": sorted(
+            (
+                {"topic": topic, "score": attributes.get(f"interest.{topic}", 0.0)}
+                for topic in profile.interest
+            ),
+            key=lambda item: -item["score"],
+        ),
+        "cart": {
+            "items": profile.cart.items,
+            "value": profile.cart.value,
+            "updated": _iso(profile.cart.updated_at),
+        },
+        "purchases": {
+            "count": profile.purchases,
+            "total": profile.purchase_total,
+            "last": _iso(profile.last_purchase),
+        },
+        "prefs": dict(profile.prefs),
+        "events": [{"type": e.type, "at": _iso(e.at), "data": e.data} for e in profile.events],
+        "exposures": dict(profile.exposures),
+        "dismissed": {rule: _iso(at) for rule, at in profile.dismissed.items()},
+    }
+    report["attributes"] = attributes
+    report["recent_decisions"] = decisions
+    return report
+
+
+@cache
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("etalage", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+    )
+
+
+def render_profile_page(report: dict[str, Any]) -> str:
+    """Render the profile report as the HTML page people see."""
+    return _environment().get_template("profile.html").render(r=report)

@@ -1,0 +1,234 @@
+"""Recency as data: how long each kind of history stays relevant, and the attributes rules see.
+
+Rules never look at raw history. `derive_attributes` turns a `Profile` into flat dotted
+attributes that contain only what is still relevant at `now`: a search past its window or past
+its own horizon (`valid_until`, e.g. the travel date searched for) is simply not there, and
+interest in a topic decays exponentially with a half-life.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, tzinfo
+from typing import Any
+
+from etalage.profile import Profile
+
+MIN_INTEREST = 0.1  # below this decayed score a topic no longer counts as an interest
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|min|h|d|w)\s*$")
+_UNIT_SECONDS = {"s": 1, "m": 60, "min": 60, "h": 3600, "d": 86400, "w": 604800}
+
+# section -> {key: (field name, kind)}
+_SECTIONS: dict[str, dict[str, tuple[str, str]]] = {
+    "search": {"keep": ("search_keep", "count"), "relevant_for": ("search_relevant_for", "span")},
+    "view": {"keep": ("view_keep", "count"), "relevant_for": ("view_relevant_for", "span")},
+    "event": {"keep": ("event_keep", "count"), "relevant_for": ("event_relevant_for", "span")},
+    "interest": {
+        "keep": ("interest_keep", "count"),
+        "half_life": ("interest_half_life", "span"),
+    },
+    "visit": {"gap": ("visit_gap", "span"), "lapsed_after": ("lapsed_after", "span")},
+}
+
+
+def parse_duration(text: str | int | float) -> timedelta:
+    """``"14d"``, ``"30m"``, ``"12h"``, ``"2w"``, ``"90s"`` (or plain seconds) as a timedelta.
+
+    Raises `ValueError` naming the text when it is not a positive duration.
+    """
+    if isinstance(text, bool):
+        raise ValueError(f"bad duration {text!r} (use e.g. 14d, 12h, 30m)")
+    if isinstance(text, int | float):
+        seconds = float(text)
+    else:
+        match = _DURATION.match(str(text))
+        if not match:
+            raise ValueError(f"bad duration {text!r} (use e.g. 14d, 12h, 30m)")
+        seconds = float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+    if seconds <= 0:
+        raise ValueError(f"bad duration {text!r}: must be positive")
+    return timedelta(seconds=seconds)
+
+
+@dataclass(frozen=True)
+class HistoryPolicy:
+    """Bounds (`*_keep`) and relevance windows of each history kind."""
+
+    search_keep: int = 8
+    search_relevant_for: timedelta = timedelta(days=14)
+    view_keep: int = 20
+    view_relevant_for: timedelta = timedelta(days=30)
+    event_keep: int = 10
+    event_relevant_for: timedelta = timedelta(days=7)
+    interest_half_life: timedelta = timedelta(days=10)
+    interest_keep: int = 12
+    lapsed_after: timedelta = timedelta(days=60)
+    visit_gap: timedelta = timedelta(minutes=30)
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, Any]) -> HistoryPolicy:
+        """Build from a rule file's ``history:`` mapping.
+
+        Raises `ValueError("<section>.<key>: <message>")` so the loader can point at the line.
+        """
+        values: dict[str, Any] = {}
+        for section, settings in data.items():
+            keys = _SECTIONS.get(section)
+            if keys is None:
+                allowed = ", ".join(sorted(_SECTIONS))
+                raise ValueError(f"{section}: unknown history kind (allowed: {allowed})")
+            if not isinstance(settings, Mapping):
+                raise ValueError(f"{section}: must be a mapping")
+            for key, raw in settings.items():
+                if key not in keys:
+                    allowed = ", ".join(sorted(keys))
+                    raise ValueError(f"{section}.{key}: unknown key (allowed: {allowed})")
+                name, kind = keys[key]
+                try:
+                    values[name] = _count(raw) if kind == "count" else parse_duration(raw)
+                except ValueError as exc:
+                    raise ValueError(f"{section}.{key}: {exc}") from None
+        return cls(**values)
+
+
+def _count(raw: Any) -> int:
+    if isinstance(raw, bool) or not isinstance(raw, int) or not 1 <= raw <= 100:
+        raise ValueError(f"must be a whole number from 1 to 100, got {raw!r}")
+    return raw
+
+
+def decayed_interest(score: float, at: int, now: datetime, half_life: timedelta) -> float:
+    """`score` recorded at epoch `at`, halved for every `half_life` since."""
+    elapsed = max(0.0, now.timestamp() - at)
+    return float(score * 0.5 ** (elapsed / half_life.total_seconds()))
+
+
+def is_relevant(at: int, valid_until: int | None, window: timedelta, now: datetime) -> bool:
+    """Whether an entry made at `at` still counts at `now`: inside its window and horizon."""
+    moment = now.timestamp()
+    if valid_until is not None and moment > valid_until:
+        return False
+    return moment - at <= window.total_seconds()
+
+
+def _days(seconds: float) -> float:
+    return round(seconds / 86400, 3)
+
+
+def _hours(seconds: float) -> float:
+    return round(seconds / 3600, 3)
+
+
+def interest_scores(profile: Profile, policy: HistoryPolicy, now: datetime) -> dict[str, float]:
+    """Decayed interest per topic at `now`, highest first."""
+    scores = {
+        topic: round(decayed_interest(score, at, now, policy.interest_half_life), 4)
+        for topic, (score, at) in profile.interest.items()
+    }
+    return dict(sorted(scores.items(), key=lambda item: (-item[1], item[0])))
+
+
+def lifecycle(profile: Profile, policy: HistoryPolicy, now: datetime) -> str:
+    """``new``, ``returning``, ``customer`` or ``lapsed`` (back after more than `lapsed_after`)."""
+    lapse = policy.lapsed_after.total_seconds()
+    moment = now.timestamp()
+    if profile.last_seen is not None and moment - profile.last_seen > lapse:
+        return "lapsed"
+    if (
+        profile.prev_visit_seen is not None
+        and profile.visit_started is not None
+        and profile.visit_started - profile.prev_visit_seen > lapse
+    ):
+        return "lapsed"
+    if profile.purchases > 0:
+        return "customer"
+    if profile.visits >= 2:
+        return "returning"
+    return "new"
+
+
+def derive_attributes(
+    profile: Profile, policy: HistoryPolicy, now: datetime, *, timezone: tzinfo = UTC
+) -> dict[str, Any]:
+    """The stored-history attributes of `profile` at `now`, as flat dotted keys.
+
+    Only relevant entries appear; an attribute whose source is empty is absent (a rule testing
+    it with ``$exists: false`` matches).
+    """
+    moment = now.timestamp()
+    attrs: dict[str, Any] = {
+        "visits.count": profile.visits,
+        "lifecycle": lifecycle(profile, policy, now),
+    }
+    if profile.first_seen is not None:
+        attrs["visits.first_seen_days"] = _days(moment - profile.first_seen)
+    previous = profile.prev_visit_seen if profile.prev_visit_seen is not None else None
+    if previous is None and profile.last_seen is not None and moment - profile.last_seen > 0:
+        previous = profile.last_seen
+    if previous is not None:
+        attrs["visits.last_seen_days"] = _days(moment - previous)
+
+    searches = [
+        s
+        for s in profile.searches
+        if is_relevant(s.at, s.valid_until, policy.search_relevant_for, now)
+    ]
+    attrs["search.count"] = len(searches)
+    attrs["search.recent"] = list(dict.fromkeys(s.term for s in searches))
+    if searches:
+        last = searches[0]
+        attrs["search.last"] = last.term
+        attrs["search.last.age_days"] = _days(moment - last.at)
+        attrs["search.last.age_hours"] = _hours(moment - last.at)
+        if last.valid_until is not None:
+            attrs["search.last.valid_until"] = (
+                datetime.fromtimestamp(last.valid_until, timezone).date().isoformat()
+            )
+
+    views = [
+        v for v in profile.views if is_relevant(v.at, v.valid_until, policy.view_relevant_for, now)
+    ]
+    attrs["view.count"] = len(views)
+    attrs["view.recent"] = list(dict.fromkeys(v.path for v in views))
+    attrs["view.topics"] = list(dict.fromkeys(v.topic for v in views if v.topic))
+    if views:
+        attrs["view.last"] = views[0].path
+        attrs["view.last.age_days"] = _days(moment - views[0].at)
+        if views[0].topic:
+            attrs["view.last.topic"] = views[0].topic
+
+    scores = interest_scores(profile, policy, now)
+    for topic, score in scores.items():
+        attrs[f"interest.{topic}"] = score
+    topics = [topic for topic, score in scores.items() if score >= MIN_INTEREST]
+    attrs["interest.topics"] = topics
+    if topics:
+        attrs["interest.top"] = topics[0]
+
+    cart = profile.cart
+    attrs["cart.items"] = cart.items
+    attrs["cart.value"] = cart.value
+    if cart.items and cart.updated_at is not None:
+        attrs["cart.age_hours"] = _hours(moment - cart.updated_at)
+        attrs["cart.age_days"] = _days(moment - cart.updated_at)
+
+    attrs["purchases.count"] = profile.purchases
+    attrs["purchases.total"] = round(profile.purchase_total, 2)
+    if profile.last_purchase is not None:
+        attrs["purchases.last_days"] = _days(moment - profile.last_purchase)
+
+    for key, value in profile.prefs.items():
+        attrs[f"prefs.{key}"] = value
+
+    for event in reversed(profile.events):  # oldest first, so the newest sets the age
+        horizon = event.data.get("valid_until")
+        horizon = horizon if isinstance(horizon, int) and not isinstance(horizon, bool) else None
+        if not is_relevant(event.at, horizon, policy.event_relevant_for, now):
+            continue
+        count_key = f"event.{event.type}.count"
+        attrs[count_key] = attrs.get(count_key, 0) + 1
+        attrs[f"event.{event.type}.age_hours"] = _hours(moment - event.at)
+    return attrs

@@ -1,0 +1,129 @@
+"""`RequestFacts`: what the current request alone says (device, path, query, time).
+
+These facts need no consent: they are about this request, not the person, and are never stored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, tzinfo
+from functools import lru_cache
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from user_agents import parse as parse_user_agent
+
+MAX_QUERY_VALUE = 200
+MAX_QUERY_KEYS = 20
+_PREFETCH_HEADERS = (b"sec-purpose", b"purpose", b"x-moz", b"x-purpose")
+
+
+@dataclass(frozen=True)
+class Device:
+    """What the user agent says about the device."""
+
+    type: str  # mobile / tablet / desktop
+    os: str
+    browser: str
+    is_bot: bool
+
+
+@lru_cache(maxsize=1024)
+def classify_user_agent(user_agent: str) -> Device:
+    """Parse a User-Agent header once per distinct string (user-agents is slow)."""
+    if not user_agent:
+        return Device("desktop", "Other", "Other", False)
+    agent = parse_user_agent(user_agent)
+    kind = "mobile" if agent.is_mobile else "tablet" if agent.is_tablet else "desktop"
+    return Device(kind, agent.os.family, agent.browser.family, bool(agent.is_bot))
+
+
+@dataclass(frozen=True)
+class RequestFacts:
+    """The contextual facts of one request, as rules see them."""
+
+    path: str
+    now: datetime
+    timezone: tzinfo
+    query: dict[str, str] = field(default_factory=dict)
+    device_type: str = "desktop"
+    device_os: str = "Other"
+    device_browser: str = "Other"
+    is_bot: bool = False
+    is_prefetch: bool = False
+    gpc: bool = False
+    is_https: bool = False
+    referrer_host: str | None = None
+    locale: str | None = None
+
+    @classmethod
+    def from_scope(cls, scope: Mapping[str, Any], timezone: tzinfo, now: datetime) -> RequestFacts:
+        """Read the facts from an ASGI HTTP scope."""
+        headers: dict[bytes, bytes] = {}
+        for name, value in scope.get("headers", []):
+            headers.setdefault(name.lower(), value)
+        device = classify_user_agent(_text(headers.get(b"user-agent"))[:512])
+        query: dict[str, str] = {}
+        raw_query = scope.get("query_string", b"").decode("latin-1")
+        for key, value in parse_qsl(raw_query, keep_blank_values=False):
+            if len(query) >= MAX_QUERY_KEYS:
+                break
+            query.setdefault(key[:40], value[:MAX_QUERY_VALUE])
+        prefetch = any(b"prefetch" in headers.get(name, b"").lower() for name in _PREFETCH_HEADERS)
+        return cls(
+            path=scope.get("path", "/"),
+            now=now,
+            timezone=timezone,
+            query=query,
+            device_type=device.type,
+            device_os=device.os,
+            device_browser=device.browser,
+            is_bot=device.is_bot,
+            is_prefetch=prefetch,
+            gpc=headers.get(b"sec-gpc", b"").strip() == b"1",
+            is_https=scope.get("scheme") in ("https", "wss"),
+            referrer_host=_referrer_host(_text(headers.get(b"referer"))),
+            locale=_locale(_text(headers.get(b"accept-language"))),
+        )
+
+    def contextual_attributes(self) -> dict[str, Any]:
+        """``device.*``, ``request.*`` and ``time.*`` attributes (flat dotted keys)."""
+        local = self.now.astimezone(self.timezone)
+        attrs: dict[str, Any] = {
+            "device.type": self.device_type,
+            "device.os": self.device_os,
+            "device.browser": self.device_browser,
+            "device.bot": self.is_bot,
+            "request.path": self.path,
+            "time.hour": local.hour,
+            "time.weekday": local.weekday(),
+            "time.date": local.date().isoformat(),
+        }
+        for key, value in self.query.items():
+            attrs[f"request.query.{key}"] = value
+            if key.startswith("utm_"):
+                attrs[f"request.utm.{key[4:]}"] = value
+        if self.referrer_host:
+            attrs["request.referrer_host"] = self.referrer_host
+        if self.locale:
+            attrs["request.locale"] = self.locale
+        return attrs
+
+
+def _text(value: bytes | None) -> str:
+    return value.decode("latin-1") if value else ""
+
+
+def _referrer_host(referrer: str) -> str | None:
+    if not referrer:
+        return None
+    try:
+        return urlsplit(referrer).hostname or None
+    except ValueError:
+        return None
+
+
+def _locale(accept_language: str) -> str | None:
+    first = accept_language.split(",", 1)[0].split(";", 1)[0].strip()
+    return first[:20] or None if first and first != "*" else None

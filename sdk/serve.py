@@ -1,0 +1,97 @@
+"""`etalage serve`: a static folder served through the middleware on uvicorn."""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import sys
+from pathlib import Path
+
+from etalage.errors import ConfigError, EtalageError
+
+logger = logging.getLogger("etalage")
+
+ENV_SITE = "ETALAGE_SITE_DIR"
+ENV_RULES = "ETALAGE_RULES"
+ENV_SECRETS = "ETALAGE_SECRET_KEYS"
+
+
+def find_rules(site: Path) -> Path | None:
+    """The site's rule file: ``SITE/rules/*.yaml`` (first by name) or ``SITE/rules.yaml``."""
+    folder = site / "rules"
+    if folder.is_dir():
+        found = sorted(folder.glob("*.yaml"))
+        if found:
+            return found[0]
+    single = site / "rules.yaml"
+    return single if single.is_file() else None
+
+
+def secret_keys_from_env() -> list[str]:
+    """The secret keys from ``ETALAGE_SECRET_KEYS`` (comma-separated, newest first)."""
+    return [key.strip() for key in os.environ.get(ENV_SECRETS, "").split(",") if key.strip()]
+
+
+def create_app():  # type: ignore[no-untyped-def]
+    """The served ASGI app, configured from the environment (one per uvicorn worker)."""
+    from etalage.middleware import EtalageMiddleware
+    from etalage.middleware.static_site import StaticSite
+    from etalage.rules import parse_ruleset
+
+    site = Path(os.environ[ENV_SITE])
+    rules_path = os.environ.get(ENV_RULES)
+    keys = secret_keys_from_env()
+    if not keys:
+        raise ConfigError(f"{ENV_SECRETS} is not set")
+    rules = Path(rules_path) if rules_path else parse_ruleset("version: 1\nrules: []\n")
+    return EtalageMiddleware(StaticSite(site), rules=rules, secret_keys=keys)
+
+
+def run_site(
+    site: str | Path,
+    *,
+    rules: str | Path | None = None,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    workers: int = 1,
+) -> int:
+    """Serve `site` through the middleware until interrupted; returns the exit status."""
+    import uvicorn
+
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    site = Path(site)
+    if not site.is_dir():
+        print(f"error: site folder not found: {site}", file=sys.stderr)
+        return 2
+    rules_path = Path(rules) if rules else find_rules(site)
+    if rules_path is not None and not rules_path.is_file():
+        print(f"error: rule file not found: {rules_path}", file=sys.stderr)
+        return 2
+    if not secret_keys_from_env():
+        logger.warning(
+            "%s is not set: using a random key for this run; visitors' cookies will not "
+            "survive a restart. Set %s=<secret>[,<older secret>...] in production.",
+            ENV_SECRETS,
+            ENV_SECRETS,
+        )
+        os.environ[ENV_SECRETS] = secrets.token_urlsafe(32)
+    os.environ[ENV_SITE] = str(site.resolve())
+    if rules_path is not None:
+        os.environ[ENV_RULES] = str(rules_path.resolve())
+    else:
+        os.environ.pop(ENV_RULES, None)
+    try:
+        create_app()  # fail now, with the file and line, rather than in every worker
+    except EtalageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    uvicorn.run(
+        "etalage.serve:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+    )
+    return 0

@@ -1,0 +1,109 @@
+"""`check_rules`: everything `etalage check` verifies about a rule file and, optionally, a site."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from etalage.errors import RuleFileError
+from etalage.rules import FragmentAction, Rule, Ruleset, load_ruleset
+
+
+@dataclass
+class CheckReport:
+    """Errors (the file is unusable), warnings (it works but something is off), rule classes."""
+
+    ruleset: Ruleset | None = None
+    errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """True when there is no error."""
+        return not self.errors
+
+
+def check_rules(rules_path: str | Path, site_dir: str | Path | None = None) -> CheckReport:
+    """Validate a rule file, its fragments and (with `site_dir`) the slots its pages have."""
+    report = CheckReport()
+    try:
+        ruleset = load_ruleset(rules_path)
+    except RuleFileError as exc:
+        report.errors.append(str(exc))
+        return report
+    report.ruleset = ruleset
+    report.errors.extend(fragment_problems(ruleset))
+    report.warnings.extend(shadowed_rules(ruleset))
+    if site_dir is not None:
+        report.warnings.extend(missing_slots(ruleset, Path(site_dir)))
+    return report
+
+
+def fragment_problems(ruleset: Ruleset) -> list[str]:
+    """One message per fragment a rule names that is missing or does not compile."""
+    from etalage.fragments import FragmentRenderer
+
+    folder = ruleset.site.fragments
+    names = sorted(
+        {rule.action.template for rule in ruleset.rules if isinstance(rule.action, FragmentAction)}
+    )
+    if not names:
+        return []
+    if not folder.is_dir():
+        return [f"{folder}: fragments folder not found (rules name {', '.join(names)})"]
+    return FragmentRenderer(folder).check(names)
+
+
+def shadowed_rules(ruleset: Ruleset) -> list[str]:
+    """Warn about rules that can never win: a higher-ranked rule on the slot always matches."""
+    warnings = []
+    for slot in sorted(ruleset.slots):
+        blocker: Rule | None = None
+        for rule in ruleset.rules_for(slot):
+            if blocker is not None:
+                warnings.append(
+                    f"{_where(ruleset, rule)}: rule '{rule.id}' can never win: rule "
+                    f"'{blocker.id}' (priority {blocker.priority}) on slot '{slot}' has no "
+                    "condition and always wins"
+                )
+            elif _always_applies(rule):
+                blocker = rule
+    return warnings
+
+
+def _always_applies(rule: Rule) -> bool:
+    return (
+        not rule.when
+        and not rule.needs_consent
+        and rule.start is None
+        and rule.end is None
+        and rule.max_exposures is None
+        and not rule.dismissible
+    )
+
+
+def missing_slots(ruleset: Ruleset, site_dir: Path) -> list[str]:
+    """Warn about slots that rules target but no HTML page of the site contains."""
+    from etalage.middleware.skeleton import PageSkeleton
+
+    if not site_dir.is_dir():
+        return [f"{site_dir}: site folder not found"]
+    found: set[str] = set()
+    for page in sorted(site_dir.rglob("*.html")):
+        if ruleset.site.fragments in page.parents:
+            continue
+        try:
+            found |= PageSkeleton.compile(page.read_bytes()).slot_names
+        except OSError as exc:
+            return [f"{page}: cannot read: {exc}"]
+    warnings = []
+    for slot in sorted(ruleset.slots - found):
+        rule_ids = ", ".join(rule.id for rule in ruleset.rules_for(slot))
+        warnings.append(
+            f"slot '{slot}' (rules {rule_ids}) is not found in any page under {site_dir}"
+        )
+    return warnings
+
+
+def _where(ruleset: Ruleset, rule: Rule) -> str:
+    return f"{ruleset.path}:{rule.line}" if ruleset.path else f"line {rule.line}"

@@ -1,0 +1,166 @@
+"""`RedisProfileStore`: profiles kept server-side, the cookie holding only a signed visitor id.
+
+History is then no longer bound by the cookie's size, and it follows a visitor who identifies
+(an e-mail in preferences or a site login id) across devices: profiles merge on identify.
+Redis down or slow (past `timeout`) raises `StoreUnavailable`; the middleware then serves the
+request with defaults and logs once per outage, never a 5xx.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from datetime import datetime, timedelta
+from typing import Any
+
+from etalage.errors import EtalageError
+from etalage.profile import Profile
+from etalage.recency import HistoryPolicy
+
+logger = logging.getLogger("etalage")
+
+
+class StoreUnavailable(EtalageError):
+    """The profile store did not answer in time."""
+
+
+class RedisProfileStore:
+    """Profiles as JSON under ``<prefix>profile:<id>`` with a TTL; identities map to ids."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        ttl: timedelta = timedelta(days=180),
+        timeout: float = 0.1,
+        prefix: str = "etalage:",
+    ) -> None:
+        import redis.asyncio as aioredis
+
+        self.url = url
+        self.ttl = int(ttl.total_seconds())
+        self.prefix = prefix
+        self._redis = aioredis.Redis.from_url(
+            url, socket_timeout=timeout, socket_connect_timeout=timeout, retry_on_timeout=False
+        )
+        self._down = False
+
+    def _key(self, visitor_id: str) -> str:
+        return f"{self.prefix}profile:{visitor_id}"
+
+    def _identity_key(self, identity: str) -> str:
+        digest = hashlib.sha256(identity.strip().lower().encode("utf-8")).hexdigest()
+        return f"{self.prefix}identity:{digest}"
+
+    async def load(self, visitor_id: str) -> Profile | None:
+        """The stored profile of `visitor_id` (None when unknown or unreadable)."""
+        raw = await self._call("GET", self._key(visitor_id))
+        if raw is None:
+            return None
+        try:
+            return Profile.from_compact(json.loads(raw))
+        except ValueError:
+            logger.warning("stored profile %s unreadable, starting afresh", visitor_id)
+            return None
+
+    async def save(self, profile: Profile) -> None:
+        """Store the profile, refreshing its TTL."""
+        data = json.dumps(profile.to_compact(), separators=(",", ":"))
+        await self._call("SET", self._key(profile.id), data, "EX", self.ttl)
+
+    async def delete(self, visitor_id: str) -> None:
+        """Remove a stored profile (forget-me)."""
+        await self._call("DEL", self._key(visitor_id))
+
+    async def identify(
+        self, profile: Profile, identity: str, policy: HistoryPolicy, now: datetime
+    ) -> Profile:
+        """Attach `identity` to a profile; merge with the profile already known for it."""
+        key = self._identity_key(identity)
+        known_id = await self._call("GET", key)
+        if known_id is not None:
+            known_id = known_id.decode() if isinstance(known_id, bytes) else str(known_id)
+        if known_id and known_id != profile.id:
+            known = await self.load(known_id)
+            if known is not None:
+                merged = merge_profiles(known, profile, policy, now)
+                await self.save(merged)
+                await self.delete(profile.id)
+                await self._call("SET", key, merged.id, "EX", self.ttl)
+                return merged
+        await self._call("SET", key, profile.id, "EX", self.ttl)
+        return profile
+
+    async def _call(self, *args: Any) -> Any:
+        import redis
+
+        try:
+            result = await self._redis.execute_command(*args)
+        except (redis.RedisError, OSError, TimeoutError) as exc:
+            if not self._down:
+                self._down = True
+                logger.error("profile store %s unavailable, serving defaults: %s", self.url, exc)
+            raise StoreUnavailable(str(exc)) from None
+        if self._down:
+            self._down = False
+            logger.warning("profile store %s is back", self.url)
+        return result
+
+    async def close(self) -> None:
+        """Close the connection pool."""
+        await self._redis.aclose()
+
+
+def merge_profiles(into: Profile, other: Profile, policy: HistoryPolicy, now: datetime) -> Profile:
+    """Merge `other` into `into` (the identified profile keeps its id); bounds are re-applied."""
+    from etalage.recency import decayed_interest
+
+    into.visits += other.visits
+    into.first_seen = _min(into.first_seen, other.first_seen)
+    into.last_seen = _max(into.last_seen, other.last_seen)
+    into.searches = _newest(
+        into.searches + other.searches, policy.search_keep, key=lambda e: e.term
+    )
+    into.views = _newest(into.views + other.views, policy.view_keep, key=lambda e: e.path)
+    into.events = _newest(into.events + other.events, policy.event_keep, key=None)
+    half_life = policy.interest_half_life
+    moment = int(now.timestamp())
+    scores: dict[str, float] = {}
+    for source in (into.interest, other.interest):
+        for topic, (score, at) in source.items():
+            scores[topic] = scores.get(topic, 0.0) + decayed_interest(score, at, now, half_life)
+    top = sorted(scores.items(), key=lambda item: -item[1])[: policy.interest_keep]
+    into.interest = {topic: (round(score, 4), moment) for topic, score in top}
+    into.purchases += other.purchases
+    into.purchase_total += other.purchase_total
+    into.last_purchase = _max(into.last_purchase, other.last_purchase)
+    if other.cart.items and (into.cart.updated_at or 0) < (other.cart.updated_at or 0):
+        into.cart = other.cart
+    into.prefs = {**other.prefs, **into.prefs}
+    for rule, count in other.exposures.items():
+        into.exposures[rule] = into.exposures.get(rule, 0) + count
+    for rule, at in other.dismissed.items():
+        into.dismissed[rule] = max(at, into.dismissed.get(rule, 0))
+    return into
+
+
+def _min(a: int | None, b: int | None) -> int | None:
+    return b if a is None else a if b is None else min(a, b)
+
+
+def _max(a: int | None, b: int | None) -> int | None:
+    return b if a is None else a if b is None else max(a, b)
+
+
+def _newest(entries: list[Any], keep: int, key: Any) -> list[Any]:
+    ordered = sorted(entries, key=lambda e: -e.at)
+    if key is None:
+        return ordered[:keep]
+    seen: set[Any] = set()
+    unique = []
+    for entry in ordered:
+        if key(entry) not in seen:
+            seen.add(key(entry))
+            unique.append(entry)
+    return unique[:keep]

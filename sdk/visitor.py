@@ -1,0 +1,85 @@
+"""`Visitor`: one request's view of the person behind it: consent, stored profile, request facts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from etalage.history import record_event
+from etalage.profile import Profile
+from etalage.recency import HistoryPolicy, derive_attributes
+from etalage.request_facts import RequestFacts
+
+if TYPE_CHECKING:
+    from etalage.rules import Decision, Ruleset
+
+
+@dataclass
+class Visitor:
+    """The visitor of one request.
+
+    `consent` is the explicit choice (None: not asked yet); `profile` exists only with consent.
+    `changed` tells whether the profile must be written back (re-issued cookie or store save).
+    """
+
+    facts: RequestFacts
+    now: datetime
+    consent: bool | None
+    profile: Profile | None = None
+    changed: bool = False
+    holdout: bool = False
+    had_profile_cookie: bool = False
+    time_shift: int = 0
+    decisions: dict[str, Decision] = field(default_factory=dict)
+
+    @property
+    def personalization_allowed(self) -> bool:
+        """True only with explicit consent (GPC or no answer count as no)."""
+        return self.consent is True and self.profile is not None
+
+    @property
+    def is_canonical(self) -> bool:
+        """Bots and prefetches get the canonical page: no history, no cookie."""
+        return self.facts.is_bot or self.facts.is_prefetch
+
+    @property
+    def id(self) -> str | None:
+        """The visitor's pseudonymous id, when a profile is kept."""
+        return self.profile.id if self.profile else None
+
+    def consent_attributes(self) -> dict[str, Any]:
+        """The ``consent.*`` attributes (the consent choice itself is strictly necessary data)."""
+        attrs: dict[str, Any] = {"consent.gpc": self.facts.gpc}
+        if self.consent is not None:
+            attrs["consent.personalization"] = self.consent
+        elif self.facts.gpc:
+            attrs["consent.personalization"] = False
+        return attrs
+
+    def attributes(
+        self, ruleset: Ruleset, page_facts: dict[str, str] | None = None
+    ) -> dict[str, Any]:
+        """Every attribute rules can test for this visitor on this page (flat dotted keys)."""
+        attrs = self.facts.contextual_attributes()
+        if self.personalization_allowed and self.profile is not None:
+            attrs.update(
+                derive_attributes(
+                    self.profile, ruleset.history, self.now, timezone=ruleset.site.timezone
+                )
+            )
+            attrs["id"] = self.profile.id
+        attrs.update(self.consent_attributes())
+        attrs["experiment.holdout"] = self.holdout
+        if page_facts:
+            for key, value in page_facts.items():
+                attrs["page." + key] = value
+        return attrs
+
+    def record_event(self, policy: HistoryPolicy, type: str, data: dict[str, Any]) -> bool:
+        """Record an event into the profile (only with consent); returns whether it was kept."""
+        if not self.personalization_allowed or self.profile is None or self.is_canonical:
+            return False
+        record_event(self.profile, policy, self.now, type, data)
+        self.changed = True
+        return True

@@ -1,0 +1,83 @@
+"""SkeletonCache: bounded LRU of compiled pages, keyed by ETag or content, warnings logged once."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from etalage.errors import ConfigError
+from etalage.middleware.skeleton_cache import SkeletonCache
+
+
+def page(n: int) -> bytes:
+    return b"<div data-slot=s%d>default</div>" % n
+
+
+def test_compile_returns_the_cached_skeleton_for_the_same_content() -> None:
+    cache = SkeletonCache()
+    first = cache.compile(page(1), None)
+    assert cache.compile(page(1), None) is first
+    assert cache.compile(page(2), None) is not first
+    assert first.slot_names == frozenset({"s1"})
+
+
+def test_content_is_keyed_by_its_blake2b_hash() -> None:
+    cache = SkeletonCache()
+    skeleton = cache.compile(page(1), None)
+    assert cache.get(SkeletonCache.content_key(page(1))) is skeleton
+    assert SkeletonCache.content_key(page(1)).startswith("blake2b:")
+    assert SkeletonCache.content_key(page(1)) != SkeletonCache.content_key(page(2))
+
+
+def test_a_body_with_an_etag_is_keyed_by_the_etag() -> None:
+    cache = SkeletonCache()
+    skeleton = cache.compile(page(1), '"v1"')
+    assert cache.get('etag:"v1"') is skeleton
+    assert cache.get(SkeletonCache.content_key(page(1))) is None
+    assert cache.compile(page(1), '"v1"') is skeleton
+
+
+def test_a_reused_etag_never_serves_another_pages_skeleton() -> None:
+    cache = SkeletonCache()
+    cache.compile(page(1), '"same"')
+    other = cache.compile(page(2), '"same"')
+    assert other.slot_names == frozenset({"s2"})
+    assert cache.compile(page(2), '"same"') is other
+
+
+def test_least_recently_used_entry_is_evicted_first() -> None:
+    cache = SkeletonCache(max_entries=2)
+    cache.compile(page(1), "a")
+    cache.compile(page(2), "b")
+    assert cache.get("etag:a") is not None  # a is now more recent than b
+    cache.compile(page(3), "c")
+    assert len(cache) == 2
+    assert "etag:b" not in cache
+    assert "etag:a" in cache and "etag:c" in cache
+
+
+def test_get_of_an_unknown_key_is_none() -> None:
+    assert SkeletonCache().get("etag:nope") is None
+
+
+@pytest.mark.parametrize("size", [0, -1])
+def test_cache_size_below_one_is_a_config_error(size: int) -> None:
+    with pytest.raises(ConfigError):
+        SkeletonCache(size)
+
+
+@pytest.mark.parametrize("etag", [None, '"e"'])
+def test_warnings_of_a_new_skeleton_are_logged_once(
+    etag: str | None, caplog: pytest.LogCaptureFixture
+) -> None:
+    cache = SkeletonCache()
+    broken = b"<p>\n<div data-slot=hero>\n<img data-slot=pic>"
+    with caplog.at_level(logging.WARNING, logger="etalage"):
+        for _ in range(3):
+            cache.compile(broken, etag)
+    messages = [record.getMessage() for record in caplog.records if record.name == "etalage"]
+    assert messages == [
+        "page skeleton: unclosed slot 'hero' at line 2",
+        "page skeleton: void element <img> cannot be slot 'pic' at line 3",
+    ]

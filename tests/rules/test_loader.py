@@ -1,0 +1,165 @@
+"""Rule files: schema errors name file, line and field; valid files compile."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from etalage.errors import RuleFileError
+from etalage.rules import FragmentAction, HideAction, ReorderAction, load_ruleset, parse_ruleset
+
+VALID = """\
+version: 1
+site: {name: shop, search_param: q, timezone: Europe/Berlin}
+history:
+  search: {keep: 8, relevant_for: 14d}
+  interest: {half_life: 10d}
+segments:
+  returning: {visits.count: {$gte: 2}}
+  loyal: {segment.returning: true, purchases.count: {$gte: 1}}
+holdout: 0.1
+rules:
+  - id: continue-search
+    slot: hero
+    fragment: hero/continue_search.html
+    when: {search.last.age_days: {$lt: 7}}
+    priority: 10
+  - id: categories-by-interest
+    slot: categories
+    reorder: {by: interest}
+  - id: hide-promo
+    slot: promo
+    hide: true
+    when: {device.type: mobile}
+"""
+
+
+def parse(text: str):
+    return parse_ruleset(text, "rules/site.yaml")
+
+
+def error_of(text: str) -> str:
+    with pytest.raises(RuleFileError) as caught:
+        parse(text)
+    return str(caught.value)
+
+
+def test_valid_file_compiles_every_part():
+    ruleset = parse(VALID)
+    assert [rule.id for rule in ruleset.rules] == [
+        "continue-search",
+        "categories-by-interest",
+        "hide-promo",
+    ]
+    assert ruleset.holdout == 0.1
+    assert ruleset.site.search_param == "q"
+    assert str(ruleset.site.timezone) == "Europe/Berlin"
+    actions = [type(rule.action) for rule in ruleset.rules]
+    assert actions == [FragmentAction, ReorderAction, HideAction]
+    assert ruleset.segment_order.index("returning") < ruleset.segment_order.index("loyal")
+
+
+def test_unknown_operator_names_file_line_and_field():
+    text = VALID.replace("{$lt: 7}", "{'$gte ': 7}")
+    assert error_of(text) == "rules/site.yaml:14: rules[0].when: unknown operator '$gte '"
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        ("version: 1", "version: 2", "rules/site.yaml:1: version: must be 1, not 2"),
+        ("    priority: 10", "    priority: high", "rules/site.yaml:15: rules[0].priority: "),
+        (
+            "    slot: promo",
+            "    slot: promo\n    colour: red",
+            "rules/site.yaml:21: rules[2].colour: unknown key 'colour'",
+        ),
+        ("holdout: 0.1", "holdout: 2", "rules/site.yaml:9: holdout: must be a share"),
+        (
+            "    hide: true",
+            "    hide: true\n    fragment: x.html",
+            "rules/site.yaml:19: rules[2]: needs exactly one action",
+        ),
+        (
+            "timezone: Europe/Berlin",
+            "timezone: Mars/Olympus",
+            "rules/site.yaml:2: site.timezone: unknown time zone",
+        ),
+        (
+            "relevant_for: 14d",
+            "relevant_for: soon",
+            "rules/site.yaml:4: history.search.relevant_for",
+        ),
+        (
+            "  - id: hide-promo",
+            "  - id: continue-search",
+            "rules/site.yaml:19: rules[2].id: duplicate rule id",
+        ),
+    ],
+)
+def test_schema_errors_name_line_and_field(old, new, expected):
+    assert old in VALID
+    assert error_of(VALID.replace(old, new)).startswith(expected)
+
+
+def test_unknown_top_level_key_is_an_error():
+    assert error_of(VALID + "colour: red\n") == (
+        "rules/site.yaml:23: colour: unknown key 'colour' (allowed: history, holdout, rules, "
+        "saved_groups, segments, site, version)"
+    )
+
+
+def test_invalid_yaml_names_the_line():
+    assert error_of("version: 1\nrules: [\n  - {id: x\n").startswith("rules/site.yaml:")
+
+
+def test_segment_cycle_is_rejected_at_load():
+    text = VALID.replace(
+        "  loyal: {segment.returning: true, purchases.count: {$gte: 1}}",
+        "  loyal: {segment.returning: true}\n  a: {segment.b: true}\n  b: {segment.a: true}",
+    )
+    message = error_of(text)
+    assert "segments form a cycle" in message
+    assert "a -> b -> a" in message or "b -> a -> b" in message
+
+
+def test_unknown_segment_is_rejected():
+    text = VALID.replace("{search.last.age_days: {$lt: 7}}", "{segment.vip: true}")
+    assert "unknown segment 'vip'" in error_of(text)
+
+
+def test_load_ruleset_resolves_fragments_beside_the_file(tmp_path: Path):
+    path = tmp_path / "rules" / "site.yaml"
+    path.parent.mkdir()
+    path.write_text(VALID)
+    ruleset = load_ruleset(path)
+    assert ruleset.site.fragments == tmp_path / "rules" / "fragments"
+
+
+def test_missing_file_is_a_rule_file_error(tmp_path: Path):
+    with pytest.raises(RuleFileError, match="cannot read rule file"):
+        load_ruleset(tmp_path / "absent.yaml")
+
+
+@pytest.mark.parametrize(
+    ("when", "expected"),
+    [
+        ("{device.type: mobile}", "contextual"),
+        ("{request.utm.source: news, time.hour: {$lt: 12}}", "contextual"),
+        ("{page.topic: hiking}", "contextual"),
+        ("{interest.top: hiking}", "needs consent"),
+        ("{$or: [{device.type: mobile}, {visits.count: 3}]}", "needs consent"),
+        ("{segment.returning: true}", "needs consent"),
+        ("{prefs.name: {$exists: true}}", "needs consent"),
+    ],
+)
+def test_rules_are_classified_by_what_they_read(when, expected):
+    text = VALID.replace("{search.last.age_days: {$lt: 7}}", when)
+    assert parse(text).rules[0].consent_class == expected
+
+
+def test_rule_without_condition_is_contextual_but_reorder_by_interest_needs_consent():
+    ruleset = parse(VALID)
+    assert ruleset.rule("hide-promo").consent_class == "contextual"
+    assert ruleset.rule("categories-by-interest").consent_class == "needs consent"

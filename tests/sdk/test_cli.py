@@ -1,0 +1,96 @@
+"""The `etalage` command line: check and explain."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from etalage.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = ROOT / "docs" / "examples" / "site.yaml"
+VISITOR = ROOT / "docs" / "examples" / "visitor.json"
+
+
+def test_check_accepts_the_readme_example(capsys):
+    assert main(["check", str(EXAMPLE)]) == 0
+    out = capsys.readouterr().out
+    assert "continue-search" in out and "needs consent" in out
+    assert out.strip().endswith("ok: 3 rules, 0 warnings")
+
+
+def test_check_reports_errors_with_file_and_line(tmp_path, capsys):
+    broken = tmp_path / "site.yaml"
+    broken.write_text(EXAMPLE.read_text().replace("$lt: 7", "'$gte ': 7"))
+    assert main(["check", str(broken)]) == 1
+    err = capsys.readouterr().err
+    assert f"{broken}:14: rules[0].when: unknown operator '$gte '" in err
+
+
+def test_check_reports_missing_fragments(tmp_path, capsys):
+    rules = tmp_path / "site.yaml"
+    rules.write_text(EXAMPLE.read_text())
+    assert main(["check", str(rules)]) == 1
+    assert "hero/continue_search.html" in capsys.readouterr().err
+
+
+def test_check_warns_about_shadowed_rules_and_missing_slots(tmp_path, capsys):
+    (tmp_path / "fragments").mkdir()
+    (tmp_path / "fragments" / "a.html").write_text("A")
+    rules = tmp_path / "site.yaml"
+    rules.write_text(
+        "version: 1\nrules:\n"
+        "  - {id: always, slot: hero, fragment: a.html, priority: 5}\n"
+        "  - {id: never, slot: hero, fragment: a.html, when: {device.type: mobile}}\n"
+        "  - {id: lost, slot: sidebar, fragment: a.html}\n"
+    )
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "index.html").write_text('<div data-slot="hero">x</div>')
+    assert main(["check", str(rules), "--site", str(site)]) == 0
+    out = capsys.readouterr().out
+    assert "rule 'never' can never win" in out
+    assert "slot 'sidebar'" in out and "not found in any page" in out
+    assert "contextual" in out
+
+
+def test_explain_prints_clauses_actual_values_and_the_winner(tmp_path, capsys):
+    visitor = tmp_path / "v.json"
+    visitor.write_text(
+        json.dumps({"consent.personalization": True, "search.last.age_days": 2, "visits.count": 1})
+    )
+    code = main(["explain", str(EXAMPLE), "--visitor", str(visitor), "--slots", "hero"])
+    assert code == 0
+    out = capsys.readouterr().out
+    assert "slot hero:" in out
+    assert "continue-search (priority 10, needs consent): matches" in out
+    assert '[true ] search.last.age_days {"$exists": true, "$lt": 7}  actual=2' in out
+    assert "welcome-back (priority 5, needs consent): does not match" in out
+    assert "=> continue-search: You searched for this recently." in out
+
+
+def test_explain_without_consent_shows_the_gate(tmp_path, capsys):
+    visitor = tmp_path / "v.json"
+    visitor.write_text(json.dumps({"search.last.age_days": 2}))
+    assert main(["explain", str(EXAMPLE), "--visitor", str(visitor), "--slots", "hero"]) == 0
+    out = capsys.readouterr().out
+    assert "blocked: needs consent" in out
+    assert "=> default content" in out
+
+
+def test_explain_derives_recency_from_a_history_at_a_given_time(capsys):
+    args = ["explain", str(EXAMPLE), "--visitor", str(VISITOR), "--slots", "hero"]
+    assert main([*args, "--at", "2026-12-01T10:00"]) == 0
+    assert "=> continue-search" in capsys.readouterr().out
+    assert main([*args, "--at", "2026-12-20T10:00"]) == 0
+    assert "=> welcome-back" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("bad", ["{not json", "[1, 2]"])
+def test_explain_rejects_a_bad_visitor_file(tmp_path, capsys, bad):
+    visitor = tmp_path / "v.json"
+    visitor.write_text(bad)
+    assert main(["explain", str(EXAMPLE), "--visitor", str(visitor)]) == 1
+    assert "error:" in capsys.readouterr().err
