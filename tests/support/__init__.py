@@ -1,0 +1,1 @@
+"""Real servers and a real browser for the integration and browser tests."""
