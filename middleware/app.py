@@ -21,6 +21,7 @@ from etalage.middleware.skeleton_cache import SkeletonCache
 from etalage.profile import Profile
 from etalage.request_facts import RequestFacts
 from etalage.rules import ReloadingRuleset, Ruleset
+from etalage.store import RedisProfileStore, StoreUnavailable, VisitorIdCodec
 from etalage.visitor import Visitor
 
 Scope = MutableMapping[str, Any]
@@ -43,6 +44,7 @@ class RequestState:
     decisions: dict[str, Any] = field(default_factory=dict)
     if_none_match: str | None = None
     event_sink: Any = None
+    store: RedisProfileStore | None = None
 
     def record_event(self, type: str, data: Mapping[str, Any] | None = None) -> bool:
         """Record a conversion or custom event for this visitor (only with consent).
@@ -64,6 +66,26 @@ class RequestState:
                 }
             )
         return recorded
+
+    async def identify(self, identity: str) -> bool:
+        """Tie this visitor to a site identity (e.g. a login id) so their history follows them
+        across devices; profiles known under the same identity merge. Needs consent and a
+        profile store; returns whether the identity was attached.
+        """
+        visitor, store = self.visitor, self.store
+        if store is None or not visitor.personalization_allowed or visitor.profile is None:
+            return False
+        if visitor.store_failed or not identity.strip():
+            return False
+        try:
+            visitor.profile = await store.identify(
+                visitor.profile, identity, self.ruleset.history, visitor.now
+            )
+        except StoreUnavailable:
+            visitor.store_failed = True
+            return False
+        visitor.changed = True
+        return True
 
 
 class EtalageMiddleware:
@@ -91,6 +113,7 @@ class EtalageMiddleware:
         demo_mode: bool = False,
         event_sink: Any = None,  # an EventSink, a JSON-lines path or a redis:// URL
         reload_interval: float = 1.0,
+        profile_store: RedisProfileStore | str | None = None,
     ) -> None:
         self.app = app
         if isinstance(secret_keys, str):
@@ -113,6 +136,10 @@ class EtalageMiddleware:
         if self.event_sink is not None:
             atexit.register(self.event_sink.close)
         self.profile_codec = ProfileCodec(list(secret_keys), max_age=max_age)
+        if isinstance(profile_store, str):
+            profile_store = RedisProfileStore(profile_store, ttl=max_age)
+        self.store = profile_store
+        self.id_codec = VisitorIdCodec(list(secret_keys), max_age=max_age)
         self.consent_codec = ConsentCodec(list(secret_keys))
         self.skeletons = SkeletonCache(skeleton_cache_size)
         self.pages = PagePersonalizer(self, fragment_globals or {})
@@ -128,17 +155,20 @@ class EtalageMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
-            if scope["type"] == "lifespan" and self.event_sink is not None:
-                send = self._closing_sink_on_shutdown(send)
+            if scope["type"] == "lifespan":
+                send = self._closing_on_shutdown(send)
             await self.app(scope, receive, send)
             return
         ruleset = self.ruleset
         visitor = self.load_visitor(scope, ruleset)
+        if self.store is not None:
+            await self.load_stored_profile(visitor, scope, ruleset)
         state = RequestState(
             visitor,
             ruleset,
             if_none_match=header_value(scope.get("headers", []), b"if-none-match"),
             event_sink=self.event_sink,
+            store=self.store,
         )
         scope["etalage"] = state
         if scope["path"].startswith(self.prefix):
@@ -151,16 +181,61 @@ class EtalageMiddleware:
             app_scope = dict(scope, method="GET")
         responder = _Responder(self, state, send, head=method == "HEAD")
         await self.app(app_scope, receive, responder.send)
+        await self.persist(visitor)  # events app code recorded after its answer started
 
-    def _closing_sink_on_shutdown(self, send: Send) -> Send:
-        sink = self.event_sink
+    def _closing_on_shutdown(self, send: Send) -> Send:
+        """Flush the event sink and close the store when the server shuts down."""
 
         async def wrapped(message: Message) -> None:
             if message["type"] == "lifespan.shutdown.complete":
-                sink.close()
+                if self.event_sink is not None:
+                    self.event_sink.close()
+                if self.store is not None:
+                    await self.store.close()
             await send(message)
 
         return wrapped
+
+    async def load_stored_profile(self, visitor: Visitor, scope: Scope, ruleset: Ruleset) -> None:
+        """With a profile store: read the signed id from the cookie and the profile from the store.
+
+        When the store is down the visitor keeps their id, sees defaults, and nothing is saved
+        over the stored profile (it is still there when the store is back).
+        """
+        if visitor.consent is not True or visitor.is_canonical or self.store is None:
+            return
+        cookies = parse_cookie_header(scope.get("headers", []))
+        visitor_id, reissue = self.id_codec.decode(cookies.get(self.cookie_name))
+        visitor.stored_id = visitor_id
+        visitor.id_reissue = reissue
+        profile = None
+        if visitor_id is not None:
+            try:
+                profile = await self.store.load(visitor_id)
+            except StoreUnavailable:
+                visitor.store_failed = True
+        if profile is None:
+            profile = Profile.new(visitor.now)
+            if visitor_id is not None:
+                profile.id = visitor_id
+        visitor.profile = profile
+        visitor.holdout = ruleset.in_holdout(profile.id)
+
+    async def persist(self, visitor: Visitor) -> None:
+        """Save a changed profile to the store (cookie mode: the cookie carries it instead)."""
+        if (
+            self.store is None
+            or not visitor.changed
+            or visitor.store_failed
+            or not visitor.personalization_allowed
+            or visitor.profile is None
+        ):
+            return
+        try:
+            await self.store.save(visitor.profile)
+            visitor.changed = False
+        except StoreUnavailable:
+            visitor.store_failed = True
 
     def demo_shift(self, scope: Scope) -> int:
         """Seconds this visitor travelled forward in time (demo mode only)."""
@@ -181,7 +256,7 @@ class EtalageMiddleware:
             had_profile_cookie=self.cookie_name in cookies,
             time_shift=shift,
         )
-        if consent is not True or visitor.is_canonical:
+        if consent is not True or visitor.is_canonical or self.store is not None:
             return visitor
         decoded = self.profile_codec.decode(cookies.get(self.cookie_name))
         if decoded.profile is None:
@@ -198,10 +273,26 @@ class EtalageMiddleware:
         secure = visitor.facts.is_https
         if visitor.is_canonical:
             return []
+        if self.store is not None:
+            return self._id_cookie_headers(visitor, secure)
         if visitor.personalization_allowed and visitor.profile is not None:
             if not visitor.changed:
                 return []
             value = self.profile_codec.encode(visitor.profile, ruleset.history, visitor.now)
+            max_age = int(self.max_age.total_seconds())
+            return [
+                (b"set-cookie", set_cookie(self.cookie_name, value, max_age=max_age, secure=secure))
+            ]
+        if visitor.had_profile_cookie:
+            return [(b"set-cookie", delete_cookie(self.cookie_name, secure=secure))]
+        return []
+
+    def _id_cookie_headers(self, visitor: Visitor, secure: bool) -> list[tuple[bytes, bytes]]:
+        profile = visitor.profile
+        if visitor.personalization_allowed and profile is not None:
+            if profile.id == visitor.stored_id and not visitor.id_reissue:
+                return []
+            value = self.id_codec.encode(profile.id)
             max_age = int(self.max_age.total_seconds())
             return [
                 (b"set-cookie", set_cookie(self.cookie_name, value, max_age=max_age, secure=secure))
@@ -280,6 +371,7 @@ class _Responder:
     async def _send_start(self, message: Message) -> None:
         headers = list(message.get("headers", []))
         headers.extend(self.mw.cookie_headers(self.state.visitor, self.state.ruleset))
+        await self.mw.persist(self.state.visitor)
         await self.downstream({**message, "headers": headers})
 
     async def _give_up(self, more: bool) -> None:
@@ -297,6 +389,7 @@ class _Responder:
         result = self.mw.pages.personalize(self.state, self.start, body, self.started_at)
         headers = list(result.headers)
         headers.extend(self.mw.cookie_headers(self.state.visitor, self.state.ruleset))
+        await self.mw.persist(self.state.visitor)
         status = result.status
         out_body = b"" if self.head or status == 304 else result.body
         await self.downstream({"type": "http.response.start", "status": status, "headers": headers})

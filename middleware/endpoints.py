@@ -6,6 +6,7 @@ page) and so does JSON (answered with JSON). State-changing calls must be same-o
 
 from __future__ import annotations
 
+import inspect
 import json
 import logging
 import re
@@ -20,6 +21,7 @@ from etalage.middleware.headers import header_value
 from etalage.middleware.origin import is_same_origin
 from etalage.profile import Profile
 from etalage.profile_page import profile_report, render_profile_page
+from etalage.store import StoreUnavailable
 
 if TYPE_CHECKING:
     from etalage.middleware.app import EtalageMiddleware, Receive, RequestState, Scope, Send
@@ -71,15 +73,19 @@ class Endpoints:
         else:
             try:
                 fields = await _read_fields(scope, receive) if route[0] == "POST" else {}
-                response = route[1](scope, state, fields)
+                answer = route[1](scope, state, fields)
+                response = await answer if inspect.isawaitable(answer) else answer
             except BadRequest as exc:
                 response = PlainTextResponse(f"Bad request: {exc}", status_code=400)
+            await self.mw.persist(state.visitor)
         response.headers["Cache-Control"] = "no-store"
         await response(scope, receive, send)
 
     # -- endpoints ---------------------------------------------------------------------------
 
-    def consent(self, scope: Scope, state: RequestState, fields: Mapping[str, Any]) -> Response:
+    async def consent(
+        self, scope: Scope, state: RequestState, fields: Mapping[str, Any]
+    ) -> Response:
         """Record the visitor's choice; "no" deletes the stored profile."""
         raw = _single(fields, "personalization").lower()
         if raw in _TRUE:
@@ -107,11 +113,21 @@ class Endpoints:
                 visitor.changed = True
             response.raw_headers.extend(self.mw.cookie_headers(visitor, state.ruleset))
         else:
+            await self._delete_stored(visitor)
             visitor.profile = None
             response.raw_headers.append(
                 (b"set-cookie", delete_cookie(self.mw.cookie_name, secure=secure))
             )
         return response
+
+    async def _delete_stored(self, visitor: Any) -> None:
+        """No means no: remove the server-side profile too (when a profile store is used)."""
+        if self.mw.store is None or visitor.profile is None or visitor.store_failed:
+            return
+        try:
+            await self.mw.store.delete(visitor.profile.id)
+        except StoreUnavailable:
+            logger.error("etalage: could not delete profile %s: store down", visitor.profile.id)
 
     def profile(self, scope: Scope, state: RequestState, fields: Mapping[str, Any]) -> Response:
         """Everything stored about the visitor, and why they saw what they saw."""
@@ -122,7 +138,9 @@ class Endpoints:
             return JSONResponse(report)
         return Response(render_profile_page(report), media_type="text/html; charset=utf-8")
 
-    def preferences(self, scope: Scope, state: RequestState, fields: Mapping[str, Any]) -> Response:
+    async def preferences(
+        self, scope: Scope, state: RequestState, fields: Mapping[str, Any]
+    ) -> Response:
         """Store what the visitor states about themselves (needs consent)."""
         visitor = state.visitor
         if not visitor.personalization_allowed or visitor.profile is None:
@@ -135,6 +153,15 @@ class Endpoints:
             else:
                 prefs[key] = value
         visitor.changed = True
+        email = prefs.get("email")
+        if self.mw.store is not None and email and not visitor.store_failed:
+            try:
+                visitor.profile = await self.mw.store.identify(
+                    visitor.profile, email, state.ruleset.history, visitor.now
+                )
+            except StoreUnavailable:
+                visitor.store_failed = True
+            prefs = visitor.profile.prefs
         response = self._answer(scope, fields, {"prefs": prefs})
         response.raw_headers.extend(self.mw.cookie_headers(visitor, state.ruleset))
         return response
@@ -159,9 +186,12 @@ class Endpoints:
         response.raw_headers.extend(self.mw.cookie_headers(state.visitor, state.ruleset))
         return response
 
-    def forget(self, scope: Scope, state: RequestState, fields: Mapping[str, Any]) -> Response:
+    async def forget(
+        self, scope: Scope, state: RequestState, fields: Mapping[str, Any]
+    ) -> Response:
         """Wipe everything: the profile and the consent choice."""
         secure = state.visitor.facts.is_https
+        await self._delete_stored(state.visitor)
         state.visitor.profile = None
         state.visitor.consent = None
         response = self._answer(scope, fields, {"forgotten": True})

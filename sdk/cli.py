@@ -50,6 +50,11 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument(
+        "--profile-store",
+        help="redis://host:port/db: keep profiles in Redis, the cookie holds a signed id",
+    )
+    serve.add_argument("--events", help="event sink: a JSON-lines file or a redis:// stream URL")
     serve.set_defaults(handler=_serve)
 
     demo = sub.add_parser("demo", help="run the demo shop on http://127.0.0.1:8000")
@@ -198,7 +203,7 @@ def profile_from_history(history: Any, zone: Any) -> Any:
         raise ValueError(f"history: an entry lacks {exc}") from None
     searches.sort(key=lambda e: -e.at)
     views.sort(key=lambda e: -e.at)
-    times = [e.at for e in [*searches, *views]]
+    times = [s.at for s in searches] + [v.at for v in views]
     last_seen = moment(history.get("last_seen"), "history.last_seen") or max(times, default=None)
     interest: dict[str, tuple[float, int]] = {}
     for topic, value in (history.get("interest") or {}).items():
@@ -252,7 +257,13 @@ def _serve(args: argparse.Namespace) -> int:
     from etalage.serve import run_site
 
     return run_site(
-        args.site, rules=args.rules, host=args.host, port=args.port, workers=args.workers
+        args.site,
+        rules=args.rules,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        profile_store=args.profile_store,
+        events=args.events,
     )
 
 

@@ -7,14 +7,20 @@ import os
 import secrets
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from etalage.errors import ConfigError, EtalageError
+
+if TYPE_CHECKING:
+    from etalage.middleware import EtalageMiddleware
 
 logger = logging.getLogger("etalage")
 
 ENV_SITE = "ETALAGE_SITE_DIR"
 ENV_RULES = "ETALAGE_RULES"
 ENV_SECRETS = "ETALAGE_SECRET_KEYS"
+ENV_PROFILE_STORE = "ETALAGE_PROFILE_STORE"
+ENV_EVENTS = "ETALAGE_EVENTS"
 
 
 def find_rules(site: Path) -> Path | None:
@@ -33,9 +39,8 @@ def secret_keys_from_env() -> list[str]:
     return [key.strip() for key in os.environ.get(ENV_SECRETS, "").split(",") if key.strip()]
 
 
-def create_app():  # type: ignore[no-untyped-def]
+def create_app() -> EtalageMiddleware:
     """The served ASGI app, configured from the environment (one per uvicorn worker)."""
-    from etalage.middleware import EtalageMiddleware
     from etalage.middleware.static_site import StaticSite
     from etalage.rules import parse_ruleset
 
@@ -45,7 +50,15 @@ def create_app():  # type: ignore[no-untyped-def]
     if not keys:
         raise ConfigError(f"{ENV_SECRETS} is not set")
     rules = Path(rules_path) if rules_path else parse_ruleset("version: 1\nrules: []\n")
-    return EtalageMiddleware(StaticSite(site), rules=rules, secret_keys=keys)
+    from etalage.middleware import EtalageMiddleware
+
+    return EtalageMiddleware(
+        StaticSite(site),
+        rules=rules,
+        secret_keys=keys,
+        profile_store=os.environ.get(ENV_PROFILE_STORE) or None,
+        event_sink=os.environ.get(ENV_EVENTS) or None,
+    )
 
 
 def run_site(
@@ -55,6 +68,8 @@ def run_site(
     host: str = "127.0.0.1",
     port: int = 8000,
     workers: int = 1,
+    profile_store: str | None = None,
+    events: str | None = None,
 ) -> int:
     """Serve `site` through the middleware until interrupted; returns the exit status."""
     import uvicorn
@@ -81,6 +96,9 @@ def run_site(
         os.environ[ENV_RULES] = str(rules_path.resolve())
     else:
         os.environ.pop(ENV_RULES, None)
+    for name, value in ((ENV_PROFILE_STORE, profile_store), (ENV_EVENTS, events)):
+        if value:
+            os.environ[name] = value
     try:
         create_app()  # fail now, with the file and line, rather than in every worker
     except EtalageError as exc:

@@ -11,6 +11,8 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -23,6 +25,41 @@ logger = logging.getLogger("etalage")
 
 class StoreUnavailable(EtalageError):
     """The profile store did not answer in time."""
+
+
+class VisitorIdCodec:
+    """Signs the visitor id the cookie holds when profiles live in a store (keys newest first)."""
+
+    _ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+
+    def __init__(self, secret_keys: Sequence[str], *, max_age: timedelta, salt: str = "etalage.id"):
+        from itsdangerous import URLSafeTimedSerializer
+
+        keys = [key for key in secret_keys if key]
+        self._current = URLSafeTimedSerializer(keys[0], salt=salt)
+        self._all = URLSafeTimedSerializer(list(reversed(keys)), salt=salt)
+        self.max_age = int(max_age.total_seconds())
+
+    def encode(self, visitor_id: str) -> str:
+        """The signed cookie value for `visitor_id`."""
+        return self._current.dumps(visitor_id)
+
+    def decode(self, value: str | None) -> tuple[str | None, bool]:
+        """``(visitor id, re-issue?)``; ``(None, False)`` for anything not signed by us."""
+        if not value or len(value) > 300:
+            return None, False
+        reissue = False
+        try:
+            data = self._current.loads(value, max_age=self.max_age)
+        except Exception:  # noqa: BLE001 - forged or expired: a fresh visitor, never an error
+            try:
+                data = self._all.loads(value, max_age=self.max_age)
+                reissue = True
+            except Exception:  # noqa: BLE001
+                return None, False
+        if isinstance(data, str) and self._ID.match(data):
+            return data, reissue
+        return None, False
 
 
 class RedisProfileStore:
@@ -96,7 +133,7 @@ class RedisProfileStore:
         import redis
 
         try:
-            result = await self._redis.execute_command(*args)
+            result = await self._redis.execute_command(*args)  # type: ignore[no-untyped-call]
         except (redis.RedisError, OSError, TimeoutError) as exc:
             if not self._down:
                 self._down = True

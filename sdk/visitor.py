@@ -32,6 +32,9 @@ class Visitor:
     had_profile_cookie: bool = False
     time_shift: int = 0
     decisions: dict[str, Decision] = field(default_factory=dict)
+    stored_id: str | None = None  # profile store mode: the id the cookie carried
+    id_reissue: bool = False  # ... signed with an older key
+    store_failed: bool = False  # the store did not answer: serve defaults, save nothing
 
     @property
     def personalization_allowed(self) -> bool:

@@ -1,0 +1,122 @@
+"""Profiles in a real Redis: the cookie holds a signed id, history follows an identified visitor."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+import pytest
+import redis
+from starlette.testclient import TestClient
+
+from etalage.middleware import EtalageMiddleware
+from etalage.store import VisitorIdCodec
+from tests.support.redis_server import RedisServer
+
+from .site_fixture import DESKTOP, upstream_app, write_site
+from .test_app import Clock, set_cookies
+
+KEYS = ["store-secret"]
+
+
+@pytest.fixture
+def make_client(tmp_path):
+    rules = write_site(tmp_path)
+    opened = []
+
+    def make(url: str) -> TestClient:
+        app = EtalageMiddleware(
+            upstream_app(), rules=rules, secret_keys=KEYS, clock=Clock(), profile_store=url
+        )
+        client = TestClient(app, headers={"User-Agent": DESKTOP}).__enter__()
+        opened.append(client)
+        return client
+
+    yield make
+    for client in opened:
+        client.__exit__(None, None, None)
+
+
+def grant(client: TestClient) -> None:
+    response = client.post("/_etalage/consent", json={"personalization": True})
+    assert response.status_code == 200
+
+
+def stored_ids(url: str) -> list[str]:
+    with redis.Redis.from_url(url) as r:
+        return sorted(k.decode().rsplit(":", 1)[1] for k in r.scan_iter("etalage:profile:*"))
+
+
+def test_cookie_holds_only_a_signed_id_and_history_lives_in_redis(make_client, redis_server):
+    client = make_client(redis_server.url)
+    grant(client)
+    client.get("/?q=tent")
+    cookie = client.cookies["etalage"]
+    visitor_id, _ = VisitorIdCodec(KEYS, max_age=timedelta(days=1)).decode(cookie)
+    assert visitor_id is not None and len(cookie) < 100
+    assert visitor_id in stored_ids(redis_server.url)
+    assert "Continue your search for 'tent'" in client.get("/").text
+
+
+def test_the_id_cookie_is_set_once_not_on_every_answer(make_client, redis_server):
+    client = make_client(redis_server.url)
+    grant(client)
+    first = client.get("/?q=tent")
+    again = client.get("/?q=stove")
+    assert not [c for c in set_cookies(first) + set_cookies(again) if c.startswith("etalage=")]
+    assert "'stove'" in client.get("/").text
+
+
+def test_history_follows_an_identified_visitor_across_devices(make_client, redis_server):
+    laptop, phone = make_client(redis_server.url), make_client(redis_server.url)
+    grant(laptop)
+    laptop.get("/?q=headlamp")
+    assert (
+        laptop.post("/_etalage/preferences", json={"email": "ana@example.org"}).status_code == 200
+    )
+    grant(phone)
+    assert "Continue your search" not in phone.get("/").text
+    response = phone.post(
+        "/_etalage/preferences", json={"email": "ANA@example.org ", "name": "Ana"}
+    )
+    assert response.status_code == 200
+    assert "Continue your search for 'headlamp'" in phone.get("/").text
+    assert laptop.cookies["etalage"] == phone.cookies["etalage"]
+
+
+def test_forget_and_decline_delete_the_stored_profile(make_client, redis_server):
+    client = make_client(redis_server.url)
+    grant(client)
+    client.get("/?q=tent")
+    before = set(stored_ids(redis_server.url))
+    visitor_id = client.get("/_etalage/profile", headers={"Accept": "application/json"}).json()[
+        "stored"
+    ]["id"]
+    assert visitor_id in before
+    client.post("/_etalage/consent", json={"personalization": False})
+    assert visitor_id not in stored_ids(redis_server.url)
+    grant(client)
+    client.get("/?q=tent")
+    [new_id] = set(stored_ids(redis_server.url)) - before
+    client.post("/_etalage/forget", json={})
+    assert new_id not in stored_ids(redis_server.url)
+
+
+def test_redis_outage_serves_defaults_logs_once_and_recovers(make_client, caplog):
+    with RedisServer() as server:
+        client = make_client(server.url)
+        grant(client)
+        client.get("/?q=tent")
+        assert "Continue your search" in client.get("/").text
+        server.stop()
+        caplog.clear()
+        with caplog.at_level(logging.ERROR, logger="etalage"):
+            pages = [client.get("/") for _ in range(5)]
+        assert all(p.status_code == 200 for p in pages)
+        assert all("Default hero" in p.text for p in pages)
+        outage_lines = [r for r in caplog.records if "unavailable" in r.getMessage()]
+        assert len(outage_lines) == 1
+        assert client.post("/_etalage/preferences", json={"name": "Bo"}).status_code == 200
+        server.start()  # an empty Redis: the visitor keeps the id and starts a new history
+        client.get("/?q=lamp")
+        assert "Continue your search for 'lamp'" in client.get("/").text
