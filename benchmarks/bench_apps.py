@@ -10,6 +10,7 @@ from typing import Any
 from starlette.staticfiles import StaticFiles
 
 from etalage.cookie import ConsentCodec, ProfileCodec
+from etalage.demo.catalog import fragment_globals
 from etalage.history import record_event, record_request, record_search, record_view
 from etalage.middleware import EtalageMiddleware
 from etalage.profile import Profile
@@ -28,7 +29,9 @@ def staticfiles_app() -> Any:
 
 def middleware_app() -> Any:
     """(c) The same StaticFiles wrapped in EtalageMiddleware with the demo rules."""
-    return EtalageMiddleware(staticfiles_app(), rules=RULES, secret_keys=[SECRET])
+    return EtalageMiddleware(
+        staticfiles_app(), rules=RULES, secret_keys=[SECRET], fragment_globals=fragment_globals()
+    )
 
 
 def full_history_cookie(now: datetime | None = None) -> str:

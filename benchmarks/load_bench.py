@@ -115,9 +115,12 @@ def middleware_cpu_us(cookie: str, iterations: int = 3000) -> float:
             scope, receive, send
         )
 
+    from etalage.demo.catalog import fragment_globals
     from etalage.middleware import EtalageMiddleware
 
-    app = EtalageMiddleware(page, rules=RULES, secret_keys=[SECRET])
+    app = EtalageMiddleware(
+        page, rules=RULES, secret_keys=[SECRET], fragment_globals=fragment_globals()
+    )
     scope = {
         "type": "http",
         "method": "GET",
@@ -200,6 +203,8 @@ def main() -> None:
             str(PAGES),
             "--rules",
             str(RULES),
+            "--fragment-globals",
+            "etalage.demo.catalog:fragment_globals",
             "--port",
             str(port),
         ],

@@ -55,6 +55,10 @@ def _parser() -> argparse.ArgumentParser:
         help="redis://host:port/db: keep profiles in Redis, the cookie holds a signed id",
     )
     serve.add_argument("--events", help="event sink: a JSON-lines file or a redis:// stream URL")
+    serve.add_argument(
+        "--fragment-globals",
+        help="module:callable returning extra names fragments may use (e.g. a catalog)",
+    )
     serve.set_defaults(handler=_serve)
 
     demo = sub.add_parser("demo", help="run the demo shop on http://127.0.0.1:8000")
@@ -63,10 +67,19 @@ def _parser() -> argparse.ArgumentParser:
     demo.set_defaults(handler=_demo)
 
     report = sub.add_parser("report", help="lift report from exposure and conversion events")
-    report.add_argument("events", help="a JSON-lines file or a redis:// stream URL")
-    report.add_argument("--since", help="ISO date-time: ignore earlier events")
-    report.add_argument("--until", help="ISO date-time: ignore later events")
+    report.add_argument(
+        "events",
+        help="a JSON-lines file (its rotated backups FILE.1, FILE.2 ... are read too) or a "
+        "Redis stream: redis://HOST:PORT/DB?stream=NAME (default stream etalage:events)",
+    )
+    report.add_argument("--since", help="ISO date or date-time (UTC if no offset): from here")
+    report.add_argument("--until", help="ISO date or date-time (UTC if no offset): up to here")
     report.add_argument("--html", help="also write a self-contained HTML report here")
+    report.add_argument(
+        "--conversion",
+        default="purchase",
+        help="the conversion event to measure: purchase (default) or add_to_cart",
+    )
     report.set_defaults(handler=_report)
     return parser
 
@@ -264,6 +277,7 @@ def _serve(args: argparse.Namespace) -> int:
         workers=args.workers,
         profile_store=args.profile_store,
         events=args.events,
+        fragment_globals=args.fragment_globals,
     )
 
 
@@ -276,7 +290,13 @@ def _demo(args: argparse.Namespace) -> int:
 def _report(args: argparse.Namespace) -> int:
     from etalage.report import run_report
 
-    return run_report(args.events, since=args.since, until=args.until, html=args.html)
+    return run_report(
+        args.events,
+        since=args.since,
+        until=args.until,
+        html=args.html,
+        conversion=args.conversion,
+    )
 
 
 if __name__ == "__main__":

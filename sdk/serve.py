@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
 import secrets
 import sys
+from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from etalage.errors import ConfigError, EtalageError
 
@@ -21,6 +23,24 @@ ENV_RULES = "ETALAGE_RULES"
 ENV_SECRETS = "ETALAGE_SECRET_KEYS"
 ENV_PROFILE_STORE = "ETALAGE_PROFILE_STORE"
 ENV_EVENTS = "ETALAGE_EVENTS"
+ENV_FRAGMENT_GLOBALS = "ETALAGE_FRAGMENT_GLOBALS"
+
+
+def load_fragment_globals(spec: str | None) -> dict[str, Any]:
+    """Names fragments may use, from ``module:callable`` (the callable returns a mapping)."""
+    if not spec:
+        return {}
+    module_name, _, attribute = spec.partition(":")
+    if not module_name or not attribute:
+        raise ConfigError(f"fragment globals: expected module:callable, got {spec!r}")
+    try:
+        factory = getattr(importlib.import_module(module_name), attribute)
+    except (ImportError, AttributeError) as exc:
+        raise ConfigError(f"fragment globals {spec!r}: {exc}") from None
+    values = factory() if callable(factory) else factory
+    if not isinstance(values, Mapping):
+        raise ConfigError(f"fragment globals {spec!r}: must give a mapping of names")
+    return dict(values)
 
 
 def find_rules(site: Path) -> Path | None:
@@ -58,6 +78,7 @@ def create_app() -> EtalageMiddleware:
         secret_keys=keys,
         profile_store=os.environ.get(ENV_PROFILE_STORE) or None,
         event_sink=os.environ.get(ENV_EVENTS) or None,
+        fragment_globals=load_fragment_globals(os.environ.get(ENV_FRAGMENT_GLOBALS)),
     )
 
 
@@ -70,6 +91,7 @@ def run_site(
     workers: int = 1,
     profile_store: str | None = None,
     events: str | None = None,
+    fragment_globals: str | None = None,
 ) -> int:
     """Serve `site` through the middleware until interrupted; returns the exit status."""
     import uvicorn
@@ -96,7 +118,12 @@ def run_site(
         os.environ[ENV_RULES] = str(rules_path.resolve())
     else:
         os.environ.pop(ENV_RULES, None)
-    for name, value in ((ENV_PROFILE_STORE, profile_store), (ENV_EVENTS, events)):
+    settings = (
+        (ENV_PROFILE_STORE, profile_store),
+        (ENV_EVENTS, events),
+        (ENV_FRAGMENT_GLOBALS, fragment_globals),
+    )
+    for name, value in settings:
         if value:
             os.environ[name] = value
     try:
