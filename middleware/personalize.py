@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import secrets
 import time
 from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass
@@ -204,6 +205,7 @@ class PagePersonalizer:
     def _record_decisions(self, visitor: Visitor, decisions: Mapping[str, Decision]) -> None:
         profile = visitor.profile
         sink = self.mw.event_sink
+        answer = secrets.token_hex(6)  # groups one answer's exposures
         for decision in decisions.values():
             if decision.rule is not None and profile is not None:
                 record_exposure(profile, decision.rule.id)
@@ -217,6 +219,7 @@ class PagePersonalizer:
                         "slot": decision.slot,
                         "holdout": decision.holdout,
                         "page": visitor.facts.path,
+                        "answer": answer,
                         "at": visitor.now.isoformat(),
                     }
                 )

@@ -49,6 +49,9 @@ class StaticSite:
         self.files = StaticFiles(directory=self.directory, html=True)
 
     async def __call__(self, scope: MutableMapping[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            await _lifespan(receive, send)
+            return
         if scope["type"] == "http" and scope["method"] in ("GET", "HEAD"):
             page = self._page(scope["path"])
             if page is not None:
@@ -108,3 +111,14 @@ class StaticSite:
             if file.is_file() and self.directory in file.parents:
                 return file
         return None
+
+
+async def _lifespan(receive: Any, send: Any) -> None:
+    """Nothing to set up; answering lifespan lets the middleware flush its sink on shutdown."""
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            await send({"type": "lifespan.shutdown.complete"})
+            return
