@@ -15,6 +15,7 @@ from etalage.cookie import ConsentCodec, ProfileCodec
 from etalage.errors import ConfigError
 from etalage.middleware.cookies import delete_cookie, parse_cookie_header, set_cookie
 from etalage.middleware.endpoints import DEMO_SHIFT_COOKIE, Endpoints
+from etalage.middleware.fragment_cache import FragmentCache
 from etalage.middleware.headers import header_value
 from etalage.middleware.personalize import PagePersonalizer
 from etalage.middleware.skeleton_cache import SkeletonCache
@@ -110,6 +111,7 @@ class EtalageMiddleware:
         clock: Callable[[], datetime] | None = None,
         fragment_globals: Mapping[str, Any] | None = None,
         skeleton_cache_size: int = 256,
+        fragment_cache_size: int = 4096,
         demo_mode: bool = False,
         event_sink: Any = None,  # an EventSink, a JSON-lines path or a redis:// URL
         reload_interval: float = 1.0,
@@ -142,6 +144,7 @@ class EtalageMiddleware:
         self.id_codec = VisitorIdCodec(list(secret_keys), max_age=max_age)
         self.consent_codec = ConsentCodec(list(secret_keys))
         self.skeletons = SkeletonCache(skeleton_cache_size)
+        self.fragment_cache = FragmentCache(fragment_cache_size)
         self.pages = PagePersonalizer(self, fragment_globals or {})
         self.pages.check_fragments(self.ruleset)
         self.endpoints = Endpoints(self)

@@ -9,6 +9,7 @@ from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass
 from datetime import datetime
 from datetime import time as day_time
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -187,15 +188,30 @@ class PagePersonalizer:
             elif isinstance(action, ReorderAction):
                 replacements[name] = slot.reordered(action.order(attrs))
             elif isinstance(action, FragmentAction):
+                renderer = self.renderer(ruleset)
+                why_url = f"{self.mw.prefix}profile#rule-{rule.id}"
+                rule_info = {"id": rule.id, "slot": name, "reason": decision.reason}
+                default = slot.default_text
+                fixed = (
+                    renderer.folder,
+                    action.template,
+                    rule.id,
+                    name,
+                    decision.reason,
+                    why_url,
+                    default,
+                    tuple(sorted(page_facts.items())),
+                )
+
                 context = {
-                    "visitor": view,
                     "page": page_facts,
-                    "rule": {"id": rule.id, "slot": name, "reason": decision.reason},
-                    "why_url": f"{self.mw.prefix}profile#rule-{rule.id}",
-                    "default": Markup(slot.default_text),
+                    "rule": rule_info,
+                    "why_url": why_url,
+                    "default": Markup(default),
                 }
+                render = partial(_render_fragment, renderer, action.template, context)
                 try:
-                    html = self.renderer(ruleset).render(action.template, context)
+                    html = self.mw.fragment_cache.render(fixed, view, render)
                 except FragmentError as exc:
                     self._log_once(rule.id, str(exc))
                     continue
@@ -243,6 +259,15 @@ class PagePersonalizer:
         if key not in self._logged:
             self._logged.add(key)
             logger.error("fragment of rule '%s' failed, slot default served: %s", rule_id, message)
+
+
+def _render_fragment(
+    renderer: FragmentRenderer,
+    template: str,
+    context: dict[str, Any],
+    visitor_view: Mapping[str, Any],
+) -> str:
+    return renderer.render(template, {**context, "visitor": visitor_view})
 
 
 def _epoch_end_of_day(raw: str | None, ruleset: Ruleset, now: datetime) -> int | None:

@@ -1,0 +1,131 @@
+"""`FragmentCache`: reuse a rendered fragment when everything it read is unchanged.
+
+A fragment is a pure function of what it reads from its context (fragments get no clock).
+While a fragment renders, its `visitor` mapping records each key the template looked up,
+present or not; the output is stored under the values of exactly those keys. A later visitor
+whose values agree on those keys would take the same branches and get the same bytes, so the
+stored output is served without rendering. A template that iterates the whole mapping is
+never cached. Entries also expire after `max_age` seconds, which bounds the staleness of any
+fragment global that consults the real time.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+
+class _Missing:
+    def __repr__(self) -> str:
+        return "<missing>"
+
+
+MISSING = _Missing()
+
+
+class ReadTracker(dict[str, Any]):
+    """A dict that notes the keys a template reads (and whether it looked at all of them)."""
+
+    def __init__(self, data: Mapping[str, Any]) -> None:
+        super().__init__(data)
+        self._etalage_reads: dict[str, Any] = {}
+        self._etalage_opaque = False
+
+    def __getitem__(self, key: str) -> Any:
+        value = dict.get(self, key, MISSING)
+        self._etalage_reads[key] = value
+        if value is MISSING:
+            raise KeyError(key)
+        return value
+
+    def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
+        value = dict.get(self, key, MISSING)
+        self._etalage_reads[key] = value
+        return default if value is MISSING else value
+
+    def __contains__(self, key: object) -> bool:
+        value = dict.get(self, key, MISSING)  # type: ignore[call-overload]
+        if isinstance(key, str):
+            self._etalage_reads[key] = value
+        return value is not MISSING
+
+    def __iter__(self) -> Iterator[str]:
+        self._etalage_opaque = True
+        return super().__iter__()
+
+    def __len__(self) -> int:
+        self._etalage_opaque = True
+        return super().__len__()
+
+    def keys(self) -> Any:
+        self._etalage_opaque = True
+        return super().keys()
+
+    def values(self) -> Any:
+        self._etalage_opaque = True
+        return super().values()
+
+    def items(self) -> Any:
+        self._etalage_opaque = True
+        return super().items()
+
+
+class FragmentCache:
+    """Bounded LRU of rendered fragments keyed by the visitor values they read."""
+
+    def __init__(
+        self,
+        max_entries: int = 4096,
+        *,
+        max_age: float = 60.0,
+        max_shapes: int = 16,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.max_entries = max_entries
+        self.max_age = max_age
+        self.max_shapes = max_shapes
+        self._clock = clock
+        self._shapes: dict[tuple[Any, ...], list[tuple[str, ...]]] = {}
+        self._entries: OrderedDict[tuple[Any, ...], tuple[str, float]] = OrderedDict()
+        self.hits = 0
+        self.misses = 0
+
+    def render(
+        self,
+        fixed: tuple[Any, ...],
+        visitor: Mapping[str, Any],
+        render: Callable[[Mapping[str, Any]], str],
+    ) -> str:
+        """The fragment for `visitor`; `fixed` identifies everything else in its context
+        (template, rule, page facts, slot default) and `render(visitor)` renders it.
+        """
+        if self.max_entries <= 0:
+            return render(visitor)
+        now = self._clock()
+        for shape in self._shapes.get(fixed, ()):
+            key = (fixed, shape, tuple(repr(visitor.get(k, MISSING)) for k in shape))
+            entry = self._entries.get(key)
+            if entry is not None and now - entry[1] < self.max_age:
+                self._entries.move_to_end(key)
+                self.hits += 1
+                return entry[0]
+        self.misses += 1
+        tracker = ReadTracker(visitor)
+        html = render(tracker)
+        if tracker._etalage_opaque:
+            return html
+        reads = tracker._etalage_reads
+        shape = tuple(sorted(reads))
+        shapes = self._shapes.setdefault(fixed, [])
+        if shape not in shapes:
+            if len(shapes) >= self.max_shapes:
+                return html
+            shapes.append(shape)
+        key = (fixed, shape, tuple(repr(reads[k]) for k in shape))
+        self._entries[key] = (html, now)
+        self._entries.move_to_end(key)
+        while len(self._entries) > self.max_entries:
+            self._entries.popitem(last=False)
+        return html
