@@ -1,7 +1,18 @@
 """Event sinks for exposures and conversions: a JSON-lines file (default) or a Redis stream.
 
-Sinks never block the event loop: `emit` puts the event on a queue and a writer thread
-writes it. `close` drains the queue, so nothing is lost on a clean stop.
+Both sinks share one small interface (`EventSink`): ``emit(event)`` and ``close()``.
+
+``emit`` never blocks and never raises: it only puts the event on a bounded in-memory queue
+(a ``put_nowait`` under a lock, no I/O). One writer thread per sink drains the queue in batches
+and does all the file or network I/O, so the event loop serving requests never waits on a
+disk or on Redis. ``close`` (called on ASGI lifespan shutdown and at interpreter exit) writes
+everything queued before it returns: nothing is lost on a clean stop.
+
+Loss happens only where it must, is counted, and is logged once per episode:
+- the queue is full (the backend is far slower than the traffic): ``dropped``;
+- the backend fails (disk full, Redis down): the JSON-lines sink counts ``lost`` and retries the
+  file with the next batch; the Redis sink keeps up to ``buffer`` events and sends them when
+  Redis is back (at-least-once), counting only what overflowed that buffer as ``lost``.
 """
 
 from __future__ import annotations
@@ -10,13 +21,32 @@ import json
 import logging
 import os
 import queue
+import stat
 import threading
+import time
+from collections import deque
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Protocol
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+from etalage.errors import ConfigError
 
 logger = logging.getLogger("etalage")
 
+DEFAULT_STREAM = "etalage:events"
+DEFAULT_MAXLEN = 1_000_000
+REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
+
 _STOP = object()
+
+
+class _Flush:
+    """A marker put on the queue by `flush`: set once everything before it was handled."""
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
 
 
 class EventSink(Protocol):
@@ -30,150 +60,512 @@ class EventSink(Protocol):
 
 
 class _ThreadedSink:
-    """A queue drained by one writer thread, in batches."""
+    """A bounded queue drained by one writer thread, in batches.
+
+    Subclasses implement `_write(batch)` (called on the writer thread only, never raising) and
+    may implement `_start`, `_finish` and `_idle_timeout` (seconds until `_write([])` should be
+    called again to retry held-back events; None: only when events arrive).
+    """
 
     batch_size = 500
 
-    def __init__(self) -> None:
-        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
-        self._thread = threading.Thread(target=self._run, name=type(self).__name__, daemon=True)
+    def __init__(self, *, max_queue: int = 100_000) -> None:
+        if max_queue < 1:
+            raise ConfigError("max_queue must be at least 1")
+        self._queue: queue.Queue[Any] = queue.Queue(maxsize=max_queue)
+        self._lock = threading.Lock()
         self._closed = False
-        self.written = 0
-        self._thread.start()
+        self._overflow_logged = False
+        self.written = 0  # events handed to the backend
+        self.dropped = 0  # events refused by emit (queue full, or sink closed)
+        self.lost = 0  # events the backend could not take
+        self.writer_thread = threading.Thread(
+            target=self._run, name=f"etalage-{type(self).__name__}", daemon=True
+        )
+        self.writer_thread.start()
 
     def emit(self, event: dict[str, Any]) -> None:
-        """Queue one event for the writer thread."""
-        if not self._closed:
-            self._queue.put(event)
+        """Queue one event for the writer thread: no I/O, never blocks, never raises."""
+        with self._lock:
+            if self._closed:
+                self.dropped += 1
+                return
+            try:
+                self._queue.put_nowait(event)
+                return
+            except queue.Full:
+                self.dropped += 1
+                if self._overflow_logged:
+                    return
+                self._overflow_logged = True
+        logger.error(
+            "etalage: event queue full (%d events), events dropped until it drains; "
+            "the %s backend is slower than the traffic",
+            self._queue.maxsize,
+            type(self).__name__,
+        )
 
-    def close(self) -> None:
-        """Drain the queue and stop the writer thread (idempotent)."""
-        if self._closed:
+    def flush(self, timeout: float | None = None) -> bool:
+        """Wait until every event emitted so far was handled (written, buffered or lost).
+
+        Meant for tests and tools, not for the request path. Returns False on timeout.
+        """
+        with self._lock:
+            closed = self._closed
+        if closed:
+            self.writer_thread.join(timeout)
+            return not self.writer_thread.is_alive()
+        marker = _Flush()
+        try:
+            self._queue.put(marker, timeout=timeout)
+        except queue.Full:
+            return False
+        return marker.done.wait(timeout)
+
+    def close(self, timeout: float = 30.0) -> None:
+        """Write everything queued and stop the writer thread (idempotent)."""
+        with self._lock:
+            if self._closed:
+                return
+            # Every emit that got in finished its put under the lock; none gets in from now
+            # on, so the stop marker below is the last item of the queue.
+            self._closed = True
+        try:
+            self._queue.put(_STOP, timeout=timeout)
+        except queue.Full:
+            logger.error(
+                "etalage: %s is stuck; %d events still queued at shutdown",
+                type(self).__name__,
+                self._queue.qsize(),
+            )
             return
-        self._closed = True
-        self._queue.put(_STOP)
-        self._thread.join(timeout=30)
+        self.writer_thread.join(timeout)
+        if self.writer_thread.is_alive():
+            logger.error(
+                "etalage: %s did not finish writing within %.0f s; %d events still queued",
+                type(self).__name__,
+                timeout,
+                self._queue.qsize(),
+            )
+        elif self.dropped:
+            logger.warning("etalage: %s dropped %d events", type(self).__name__, self.dropped)
 
     def _run(self) -> None:
+        self._guarded(self._start)
         stopping = False
         while not stopping:
-            batch = [self._queue.get()]
-            while len(batch) < self.batch_size:
+            try:
+                items = [self._queue.get(timeout=self._idle_timeout())]
+            except queue.Empty:
+                self._guarded(self._write, [])
+                continue
+            while len(items) < self.batch_size:
                 try:
-                    batch.append(self._queue.get_nowait())
+                    items.append(self._queue.get_nowait())
                 except queue.Empty:
                     break
-            if _STOP in batch:
-                stopping = True
-                batch = [item for item in batch if item is not _STOP]
+            batch: list[dict[str, Any]] = []
+            markers: list[_Flush] = []
+            for item in items:
+                if item is _STOP:
+                    stopping = True
+                elif isinstance(item, _Flush):
+                    markers.append(item)
+                else:
+                    batch.append(item)
             if batch:
-                self._write(batch)
-        self._finish()
+                self._guarded(self._write, batch)
+                if self._overflow_logged and self._queue.empty():
+                    self._overflow_logged = False  # drained: a new overflow is a new episode
+            for marker in markers:
+                marker.done.set()
+        self._guarded(self._finish)
+        while True:  # a flush that raced with close: release its waiter
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if isinstance(item, _Flush):
+                item.done.set()
+
+    def _guarded(self, step: Any, *args: Any) -> None:
+        """Run a writer step; a bug in it must not kill the writer thread."""
+        try:
+            step(*args)
+        except Exception:  # noqa: BLE001 - the thread must survive to drain the queue
+            logger.exception("etalage: %s writer step failed", type(self).__name__)
+            if args:
+                self.lost += len(args[0])
+
+    def _start(self) -> None:
+        """Acquire resources, on the writer thread."""
 
     def _write(self, events: list[dict[str, Any]]) -> None:
         raise NotImplementedError
+
+    def _idle_timeout(self) -> float | None:
+        return None
 
     def _finish(self) -> None:
         """Release resources after the last write."""
 
 
-class JsonLinesSink(_ThreadedSink):
-    """Append events to a JSON-lines file, rotated by size (``events.jsonl.1`` ... ``.N``)."""
+def _encode(event: dict[str, Any]) -> bytes:
+    text = json.dumps(event, separators=(",", ":"), ensure_ascii=False, default=str)
+    return (text + "\n").encode("utf-8")
 
-    def __init__(self, path: str | Path, *, max_bytes: int = 50_000_000, backups: int = 5) -> None:
+
+class JsonLinesSink(_ThreadedSink):
+    """Append events to a JSON-lines file, rotated by size.
+
+    When writing a line would take the file past `max_bytes`, the file is renamed to
+    ``<name>.1`` (older backups shift to ``.2`` ... ``.<backups>``, the oldest is removed) and a
+    new file is started, so every file stays within `max_bytes` (a single line longer than
+    that gets a file of its own). `read_events` reads the backups oldest first, then the file.
+
+    The file is opened and written on the writer thread only, in append mode, one ``write`` per
+    batch. Several processes (``etalage serve --workers N``) may share one path: each follows
+    a rotation another did (the path no longer names its open file: it reopens), and rotation
+    itself happens under an exclusive lock (``<name>.lock``, POSIX ``flock``), so no process
+    renames a file another has just started. With several writers a file may end a little past
+    `max_bytes` (they measure it, then append, independently); no event is lost to rotation
+    unless it is pushed beyond the last backup.
+    """
+
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        max_bytes: int | None = 50_000_000,
+        backups: int = 5,
+        max_queue: int = 100_000,
+    ) -> None:
+        if backups < 1:
+            raise ConfigError("backups must be at least 1")
+        if max_bytes is not None and max_bytes < 1:
+            raise ConfigError("max_bytes must be positive (or None: no rotation)")
         self.path = Path(path)
         self.max_bytes = max_bytes
         self.backups = backups
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._file = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 - closed in _finish
-        super().__init__()
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ConfigError(f"event file {self.path}: cannot create its folder: {exc}") from None
+        target = self.path if self.path.exists() else self.path.parent
+        if not os.access(target, os.W_OK):
+            raise ConfigError(f"event file {self.path}: not writable")
+        self._file: Any = None
+        self._size = 0
+        self._failing = False
+        super().__init__(max_queue=max_queue)
+
+    def _start(self) -> None:
+        self._open()
+
+    def _open(self) -> None:
+        try:
+            self._file = open(self.path, "ab", buffering=0)  # noqa: SIM115 - closed in _finish
+            self._size = os.fstat(self._file.fileno()).st_size
+        except OSError as exc:
+            self._file = None
+            self._report_failure(exc)
 
     def _write(self, events: list[dict[str, Any]]) -> None:
-        lines = "".join(json.dumps(e, separators=(",", ":"), default=str) + "\n" for e in events)
+        lines: list[bytes] = []
+        for event in events:
+            try:
+                lines.append(_encode(event))
+            except (TypeError, ValueError) as exc:
+                self.lost += 1
+                logger.error("etalage: event not JSON-serializable, skipped: %s", exc)
+        if self._file is not None:
+            self._follow_rotation()
+        if self._file is None:
+            self._open()
+            if self._file is None:
+                self.lost += len(lines)
+                return
+        chunk: list[bytes] = []
+        chunk_bytes = 0
+        done = 0
         try:
-            self._file.write(lines)
-            self._file.flush()
-            self.written += len(events)
-            if self._file.tell() >= self.max_bytes:
-                self._rotate()
+            for line in lines:
+                size = self._size + chunk_bytes
+                if self.max_bytes is not None and size and size + len(line) > self.max_bytes:
+                    self._write_bytes(b"".join(chunk))
+                    done += len(chunk)
+                    chunk, chunk_bytes = [], 0
+                    self._rotate()
+                chunk.append(line)
+                chunk_bytes += len(line)
+            self._write_bytes(b"".join(chunk))
+            done += len(chunk)
+            if self._failing:
+                self._failing = False
+                logger.warning("etalage: event file %s is written again", self.path)
         except OSError as exc:
-            logger.error(
-                "event file %s not written (%d events lost): %s", self.path, len(events), exc
-            )
+            self.lost += len(lines) - done
+            self._report_failure(exc)
+            self._close_file()
+        finally:
+            self.written += done
+
+    def _write_bytes(self, data: bytes) -> None:
+        view = memoryview(data)
+        while view:
+            count = self._file.write(view)
+            self._size += count
+            view = view[count:]
+
+    def _is_current(self) -> bool:
+        """Whether the path still names the file this sink has open."""
+        try:
+            named, held = os.stat(self.path), os.fstat(self._file.fileno())
+        except OSError:
+            return False
+        return (named.st_dev, named.st_ino) == (held.st_dev, held.st_ino)
+
+    def _follow_rotation(self) -> None:
+        """Reopen when another process rotated the file; else refresh its size."""
+        if self._is_current():
+            self._size = os.fstat(self._file.fileno()).st_size  # other writers append too
+        else:
+            self._close_file()
+            self._open()
 
     def _rotate(self) -> None:
-        self._file.close()
-        for n in range(self.backups - 1, 0, -1):
-            older = self.path.with_name(f"{self.path.name}.{n}")
-            if older.exists():
-                os.replace(older, self.path.with_name(f"{self.path.name}.{n + 1}"))
-        os.replace(self.path, self.path.with_name(f"{self.path.name}.1"))
-        self._file = open(self.path, "a", encoding="utf-8")  # noqa: SIM115
+        with _exclusive(self.path.with_name(self.path.name + ".lock")):
+            if self._is_current():  # else another process rotated it meanwhile: just follow
+                self._close_file()
+                for n in range(self.backups - 1, 0, -1):
+                    older = self.path.with_name(f"{self.path.name}.{n}")
+                    if older.exists():
+                        os.replace(older, self.path.with_name(f"{self.path.name}.{n + 1}"))
+                os.replace(self.path, self.path.with_name(f"{self.path.name}.1"))
+            else:
+                self._close_file()
+            self._file = open(self.path, "ab", buffering=0)  # noqa: SIM115
+            self._size = os.fstat(self._file.fileno()).st_size
+
+    def _report_failure(self, exc: OSError) -> None:
+        if not self._failing:
+            self._failing = True
+            logger.error("etalage: event file %s not written, events lost: %s", self.path, exc)
+
+    def _close_file(self) -> None:
+        if self._file is None:
+            return
+        try:
+            if stat.S_ISREG(os.fstat(self._file.fileno()).st_mode):
+                os.fsync(self._file.fileno())
+            self._file.close()
+        except OSError as exc:
+            logger.error("etalage: event file %s not closed cleanly: %s", self.path, exc)
+        self._file = None
 
     def _finish(self) -> None:
-        self._file.close()
+        self._close_file()
+        if self.lost:
+            logger.error("etalage: event file %s: %d events lost", self.path, self.lost)
+
+
+@contextmanager
+def _exclusive(lock_path: Path) -> Iterator[None]:
+    """Hold an exclusive advisory lock on `lock_path` (a no-op where flock is missing)."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: one writer per file
+        yield
+        return
+    with open(lock_path, "a") as handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+def parse_stream_url(url: str) -> tuple[str, str | None, int | None]:
+    """Split ``redis://host:port/db?stream=NAME&maxlen=N`` into (redis URL, stream, maxlen).
+
+    ``redis://host:port/db#NAME`` also names the stream. Other query options are left in the
+    URL for redis-py (``?socket_timeout=1``, ``unix:///run/redis.sock?db=0``, ...).
+    """
+    parts = urlsplit(url)
+    stream = parts.fragment or None
+    maxlen: int | None = None
+    kept = []
+    for key, value in parse_qsl(parts.query, keep_blank_values=True):
+        if key == "stream":
+            stream = value or None
+        elif key == "maxlen":
+            if not value.isdigit() or int(value) < 1:
+                raise ConfigError(f"{url}: maxlen must be a positive integer")
+            maxlen = int(value)
+        else:
+            kept.append((key, value))
+    base = f"{parts.scheme}://{parts.netloc}{parts.path}"  # keeps unix:///path intact
+    if kept:
+        base += "?" + urlencode(kept)
+    return base, stream, maxlen
 
 
 class RedisStreamSink(_ThreadedSink):
-    """XADD events to a Redis stream (bounded with MAXLEN ~), for many instances, one report."""
+    """XADD events to a Redis stream capped with ``MAXLEN ~ maxlen``: many instances, one report.
+
+    Each event is one stream entry with a single field ``e`` holding the event's JSON. The URL
+    may name the stream and the cap: ``redis://host:6379/0?stream=shop:events&maxlen=500000``
+    (keyword arguments win over the URL; defaults ``etalage:events`` and 1,000,000 entries).
+
+    Redis down or slow never reaches the request path: the writer thread keeps up to `buffer`
+    events (dropping the oldest beyond that), logs the outage once, retries with a growing
+    pause (up to `max_retry_pause` seconds) and logs once when Redis is back. A batch that
+    failed half-way may be sent twice (at-least-once); the report counts visitors, not events,
+    so a repeated event does not change it.
+    """
 
     def __init__(
         self,
         url: str,
         *,
-        stream: str = "etalage:events",
-        maxlen: int = 1_000_000,
+        stream: str | None = None,
+        maxlen: int | None = None,
         timeout: float = 0.5,
+        buffer: int = 10_000,
+        max_queue: int = 100_000,
+        max_retry_pause: float = 10.0,
     ) -> None:
         import redis
+        from redis.backoff import NoBackoff
+        from redis.retry import Retry
 
-        self.stream = stream
-        self.maxlen = maxlen
+        base, url_stream, url_maxlen = parse_stream_url(url)
+        self.stream = stream or url_stream or DEFAULT_STREAM
+        self.maxlen = maxlen or url_maxlen or DEFAULT_MAXLEN
+        self.buffer = buffer
+        self.max_retry_pause = max_retry_pause
+        # One immediate retry (a pooled connection broken by a Redis restart reconnects), no
+        # backoff inside redis-py: pausing and retrying is ours, on the writer thread.
         self._redis = redis.Redis.from_url(
-            url, socket_timeout=timeout, socket_connect_timeout=timeout
+            base,
+            socket_timeout=timeout,
+            socket_connect_timeout=timeout,
+            retry=Retry(NoBackoff(), 1),
         )
+        self._pending: deque[str] = deque()  # events as JSON, oldest first
         self._down = False
-        self.lost = 0
-        super().__init__()
+        self._failures = 0
+        self._retry_at = 0.0
+        super().__init__(max_queue=max_queue)
+
+    @property
+    def pending(self) -> int:
+        """Events held back while Redis is unavailable."""
+        return len(self._pending)
+
+    def _idle_timeout(self) -> float | None:
+        if not self._pending:
+            return None
+        return max(0.0, self._retry_at - time.monotonic())
 
     def _write(self, events: list[dict[str, Any]]) -> None:
+        for event in events:
+            try:
+                self._pending.append(json.dumps(event, default=str, ensure_ascii=False))
+            except (TypeError, ValueError) as exc:
+                self.lost += 1
+                logger.error("etalage: event not JSON-serializable, skipped: %s", exc)
+        overflow = len(self._pending) - self.buffer
+        for _ in range(max(0, overflow)):
+            self._pending.popleft()
+            self.lost += 1
+        if self._pending and time.monotonic() >= self._retry_at:
+            self._send_pending()
+
+    def _send_pending(self) -> None:
         import redis
 
         try:
-            pipe = self._redis.pipeline(transaction=False)
-            for event in events:
-                pipe.xadd(
-                    self.stream,
-                    {"e": json.dumps(event, default=str)},
-                    maxlen=self.maxlen,
-                    approximate=True,
-                )
-            pipe.execute()
-            self.written += len(events)
-            if self._down:
-                self._down = False
-                logger.warning("Redis event stream is back")
-        except redis.RedisError as exc:
-            self.lost += len(events)
+            while self._pending:
+                count = min(len(self._pending), self.batch_size)
+                pipe = self._redis.pipeline(transaction=False)
+                for n in range(count):
+                    pipe.xadd(
+                        self.stream,
+                        {"e": self._pending[n]},
+                        maxlen=self.maxlen,
+                        approximate=True,
+                    )
+                pipe.execute()
+                for _ in range(count):
+                    self._pending.popleft()
+                self.written += count
+        except (redis.RedisError, OSError) as exc:
+            self._failures += 1
+            pause = min(self.max_retry_pause, 0.25 * 2 ** min(self._failures, 10))
+            self._retry_at = time.monotonic() + pause
             if not self._down:
                 self._down = True
-                logger.error("Redis event stream unavailable, events dropped: %s", exc)
+                logger.error(
+                    "etalage: Redis event stream %r unavailable, holding up to %d events and "
+                    "retrying: %s",
+                    self.stream,
+                    self.buffer,
+                    exc,
+                )
+            return
+        if self._down:
+            self._down = False
+            logger.warning(
+                "etalage: Redis event stream %r is back (%d events lost while it was down)",
+                self.stream,
+                self.lost,
+            )
+        self._failures = 0
+        self._retry_at = 0.0
 
     def _finish(self) -> None:
+        if self._pending:
+            self._retry_at = 0.0
+            self._send_pending()  # one last try, whatever the pause
+        if self._pending:
+            self.lost += len(self._pending)
+            logger.error(
+                "etalage: Redis event stream %r: %d events not written at shutdown",
+                self.stream,
+                len(self._pending),
+            )
+            self._pending.clear()
         self._redis.close()
 
 
-def read_events(source: str) -> list[dict[str, Any]]:
-    """Read every event from a JSON-lines file (with its rotated backups) or a redis:// URL."""
-    if source.startswith(("redis://", "rediss://", "unix://")):
-        return _read_stream(source)
+def make_sink(target: Any) -> Any:
+    """An event sink from a sink object, a JSON-lines path or a ``redis://`` URL (or None)."""
+    if target is None or hasattr(target, "emit"):
+        return target
+    text = str(target)
+    if text.startswith(REDIS_SCHEMES):
+        return RedisStreamSink(text)
+    return JsonLinesSink(text)
+
+
+def iter_events(source: str) -> Iterator[dict[str, Any]]:
+    """Every event of a JSON-lines file (its rotated backups first) or of a Redis stream URL.
+
+    A file source is ``events.jsonl``: ``events.jsonl.N`` ... ``events.jsonl.1`` are read first,
+    oldest first. A stream source is ``redis://host:port/db?stream=NAME`` (see
+    `parse_stream_url`). Lines or entries that are not JSON objects are skipped.
+    """
+    if source.startswith(REDIS_SCHEMES):
+        yield from _iter_stream(source)
+        return
     path = Path(source)
-    files = sorted(path.parent.glob(path.name + ".*"), key=lambda p: -_suffix(p)) + [path]
-    events: list[dict[str, Any]] = []
-    for file in files:
+    if not path.exists() and not any(_backups(path)):
+        raise FileNotFoundError(f"no such event file: {source}")
+    for file in [*_backups(path), path]:
         if not file.is_file():
             continue
-        with open(file, encoding="utf-8") as handle:
+        with open(file, encoding="utf-8", errors="replace") as handle:
             for line in handle:
                 line = line.strip()
                 if not line:
@@ -183,33 +575,45 @@ def read_events(source: str) -> list[dict[str, Any]]:
                 except ValueError:
                     continue  # a line cut by a crash: skip it, keep the rest
                 if isinstance(event, dict):
-                    events.append(event)
-    return events
+                    yield event
 
 
-def _suffix(path: Path) -> int:
-    tail = path.name.rsplit(".", 1)[-1]
-    return int(tail) if tail.isdigit() else 0
+def read_events(source: str) -> list[dict[str, Any]]:
+    """Read every event of a JSON-lines file (with its rotated backups) or a Redis stream URL."""
+    return list(iter_events(source))
 
 
-def _read_stream(url: str) -> list[dict[str, Any]]:
+def _backups(path: Path) -> list[Path]:
+    """``<name>.N`` files beside `path`, oldest (highest N) first."""
+    if not path.parent.is_dir():
+        return []
+    prefix = path.name + "."
+    found = [
+        (int(p.name[len(prefix) :]), p)
+        for p in path.parent.iterdir()
+        if p.name.startswith(prefix) and p.name[len(prefix) :].isdigit()
+    ]
+    return [p for _, p in sorted(found, reverse=True)]
+
+
+def _iter_stream(url: str) -> Iterator[dict[str, Any]]:
     import redis
 
-    base, _, stream = url.partition("#")
+    base, stream, _ = parse_stream_url(url)
     client = redis.Redis.from_url(base)
-    events: list[dict[str, Any]] = []
-    last = "-"
-    while True:
-        batch = client.xrange(stream or "etalage:events", min=last, max="+", count=5000)
-        if last != "-":
-            batch = batch[1:]
-        if not batch:
-            break
-        for _entry_id, fields in batch:
-            try:
-                events.append(json.loads(fields[b"e"]))
-            except (KeyError, ValueError):
-                continue
-        last = batch[-1][0].decode()
-    client.close()
-    return events
+    try:
+        start = "-"
+        while True:
+            batch = client.xrange(stream or DEFAULT_STREAM, min=start, max="+", count=5000)
+            if not batch:
+                break
+            for _entry_id, fields in batch:
+                try:
+                    event = json.loads(fields[b"e"])
+                except (KeyError, ValueError):
+                    continue
+                if isinstance(event, dict):
+                    yield event
+            start = "(" + batch[-1][0].decode()  # exclusive range: Redis 6.2+
+    finally:
+        client.close()

@@ -2,8 +2,19 @@
 
 A visitor counts for a rule from their first exposure to it: in the treated group when they
 saw the rule, in the holdout group when the rule would have applied but they were held out
-(the exposure event then names the rule as candidate). A visitor converts for that rule when a
-conversion event of the chosen type (``purchase`` by default) follows that first exposure.
+(the exposure event then names the rule as candidate, with ``"holdout": true``). A visitor
+converts for that rule when a conversion event of the chosen type (``purchase`` by default)
+follows that first exposure; the group's conversion rate is converters / visitors.
+
+Statistics (normal approximation, two independent proportions):
+- absolute lift ``p_t - p_h`` with a Wald interval, unpooled standard error
+  ``sqrt(p_t (1 - p_t) / n_t + p_h (1 - p_h) / n_h)``;
+- relative lift ``p_t / p_h - 1`` with the Katz interval on the log risk ratio, standard error
+  ``sqrt((1 - p_t) / x_t + (1 - p_h) / x_h)`` (x: converters);
+- a sample-size warning when a group has fewer than 100 visitors or 10 conversions, and, when
+  the interval still straddles zero, how many visitors would detect a lift of the observed size
+  (two-sided 5% test, 80% power, keeping the current treated/holdout split) or, when that is
+  out of reach (over 100 times the current size), the smallest lift the current size detects.
 """
 
 from __future__ import annotations
@@ -13,10 +24,11 @@ import math
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-Z_95 = 1.959963984540054
+Z_95 = 1.959963984540054  # the 97.5% quantile of the standard normal
+Z_POWER_80 = 0.8416212335729143  # its 80% quantile
 MIN_GROUP = 100
 MIN_CONVERSIONS = 10
 
@@ -59,7 +71,7 @@ def absolute_lift(t: GroupStats, c: GroupStats) -> tuple[float, tuple[float, flo
 
 
 def relative_lift(t: GroupStats, c: GroupStats) -> tuple[float | None, tuple[float, float] | None]:
-    """Ratio of proportions minus one, with a 95% interval from the log risk ratio."""
+    """Ratio of proportions minus one, with a 95% interval from the log risk ratio (Katz)."""
     if not t.converters or not c.converters:
         return None, None
     ratio = t.rate / c.rate
@@ -68,11 +80,30 @@ def relative_lift(t: GroupStats, c: GroupStats) -> tuple[float | None, tuple[flo
     return ratio - 1, (math.exp(low) - 1, math.exp(high) - 1)
 
 
+def visitors_needed(t: GroupStats, c: GroupStats) -> tuple[int, int] | None:
+    """Visitors (treated, holdout) to detect the observed lift: 5% two-sided, 80% power.
+
+    Keeps the current split ``k = n_t / n_h``: ``n_h = (z_a + z_b)^2 (p_t q_t / k + p_h q_h) /
+    d^2``, ``n_t = k n_h``. None when there is no lift to detect or no group to scale.
+    """
+    diff = t.rate - c.rate
+    if not t.visitors or not c.visitors or diff == 0:
+        return None
+    k = t.visitors / c.visitors
+    variance = t.rate * (1 - t.rate) / k + c.rate * (1 - c.rate)
+    holdout = math.ceil((Z_95 + Z_POWER_80) ** 2 * variance / diff**2)
+    return math.ceil(k * holdout), holdout
+
+
+def _as_utc(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
 def _parse_time(value: Any) -> datetime | None:
     if not isinstance(value, str):
         return None
     try:
-        return datetime.fromisoformat(value)
+        return _as_utc(datetime.fromisoformat(value))
     except ValueError:
         return None
 
@@ -84,7 +115,9 @@ def compute_lift(
     since: datetime | None = None,
     until: datetime | None = None,
 ) -> list[RuleLift]:
-    """Compute per-rule lift from exposure and conversion events."""
+    """Compute per-rule lift from exposure and conversion events (naive times are UTC)."""
+    since = _as_utc(since) if since else None
+    until = _as_utc(until) if until else None
     first_exposure: dict[tuple[str, str], tuple[datetime, bool]] = {}
     conversions: dict[str, list[tuple[datetime, float]]] = {}
     for event in events:
@@ -98,7 +131,7 @@ def compute_lift(
             key = (event["rule"], visitor)
             known = first_exposure.get(key)
             if known is None or at < known[0]:
-                first_exposure[key] = (at, bool(event.get("holdout")))
+                first_exposure[key] = (at, event.get("holdout") is True)
         elif event.get("type") == "conversion" and event.get("event") == conversion:
             value = event.get("value")
             conversions.setdefault(visitor, []).append(
@@ -114,19 +147,23 @@ def compute_lift(
             stats[2] += sum(after)
     results = []
     for rule in sorted(groups):
-        t = GroupStats(
-            int(groups[rule][False][0]), int(groups[rule][False][1]), float(groups[rule][False][2])
-        )
-        c = GroupStats(
-            int(groups[rule][True][0]), int(groups[rule][True][1]), float(groups[rule][True][2])
-        )
+        treated, held = groups[rule][False], groups[rule][True]
+        t = GroupStats(int(treated[0]), int(treated[1]), float(treated[2]))
+        c = GroupStats(int(held[0]), int(held[1]), float(held[2]))
         diff, ci = absolute_lift(t, c)
         rel, rel_ci = relative_lift(t, c)
-        results.append(RuleLift(rule, t, c, diff, ci, rel, rel_ci, _warning(t, c)))
+        results.append(RuleLift(rule, t, c, diff, ci, rel, rel_ci, _warning(t, c, ci)))
     return results
 
 
-def _warning(t: GroupStats, c: GroupStats) -> str | None:
+def _warning(t: GroupStats, c: GroupStats, ci: tuple[float, float]) -> str | None:
+    if not c.visitors:
+        return (
+            "no holdout visitors: lift cannot be measured (a contextual rule, or holdout: 0 "
+            "in the rule file)"
+        )
+    if not t.visitors:
+        return "no treated visitors: lift cannot be measured"
     if min(t.visitors, c.visitors) < MIN_GROUP:
         return (
             f"too few visitors to tell (treated {t.visitors}, holdout {c.visitors}; "
@@ -137,106 +174,219 @@ def _warning(t: GroupStats, c: GroupStats) -> str | None:
             f"too few conversions to tell (treated {t.converters}, holdout "
             f"{c.converters}; want {MIN_CONVERSIONS}+ each)"
         )
-    return None
+    if not ci[0] <= 0 <= ci[1]:
+        return None
+    needed = visitors_needed(t, c)
+    if needed and needed[0] <= 100 * t.visitors and needed[1] <= 100 * c.visitors:
+        return (
+            f"inconclusive: the interval includes 0; about {needed[0]} treated and "
+            f"{needed[1]} holdout visitors would detect a lift this size (80% power)"
+        )
+    return (
+        "inconclusive: the interval includes 0; with these visitors only a lift beyond "
+        f"±{detectable_lift(t, c):.2%} is detectable (80% power)"
+    )
+
+
+def detectable_lift(t: GroupStats, c: GroupStats) -> float:
+    """The smallest absolute lift these group sizes detect: 5% two-sided, 80% power.
+
+    ``(z_a + z_b) sqrt(p (1 - p) (1 / n_t + 1 / n_h))`` with the holdout rate as ``p``.
+    """
+    p = c.rate
+    return (Z_95 + Z_POWER_80) * math.sqrt(p * (1 - p) * (1 / t.visitors + 1 / c.visitors))
+
+
+def _pct(value: float, digits: int = 1) -> str:
+    return f"{value:+.{digits}%}" if math.isfinite(value) else "n/a"
+
+
+def _interval(ci: tuple[float, float] | None, digits: int = 1) -> str:
+    if ci is None or not all(math.isfinite(x) for x in ci):
+        return "n/a"
+    return f"[{_pct(ci[0], digits)}, {_pct(ci[1], digits)}]"
+
+
+def _absolute(r: RuleLift) -> str:
+    if not (r.treated.visitors and r.holdout.visitors):
+        return "n/a"
+    return f"{_pct(r.absolute, 2)} {_interval(r.absolute_ci, 2)}"
+
+
+def _relative(r: RuleLift) -> str:
+    if r.relative is None:
+        return "n/a"
+    return f"{_pct(r.relative)} {_interval(r.relative_ci)}"
 
 
 def format_table(results: list[RuleLift]) -> str:
-    """The text table `etalage report` prints."""
-    lines = [
-        f"{'rule':<26} {'treated':>16} {'holdout':>16} {'abs lift (95% CI)':>30} "
-        f"{'rel lift (95% CI)':>28}"
-    ]
+    """The text table `etalage report` prints: one line per rule, a warning line under it."""
+    header = (
+        f"{'rule':<24} {'treated: conv/visitors':>24} {'holdout: conv/visitors':>24} "
+        f"{'abs lift [95% CI]':>28} {'rel lift [95% CI]':>28}"
+    )
+    lines = [header, "-" * len(header)]
     for r in results:
-        rel = (
-            f"{r.relative:+.1%} [{r.relative_ci[0]:+.1%}, {r.relative_ci[1]:+.1%}]"
-            if r.relative is not None and r.relative_ci
-            else "n/a"
-        )
-        lines.append(
-            f"{r.rule:<26} {r.treated.converters:>5}/{r.treated.visitors:<5} {r.treated.rate:>5.1%}"
-            f" {r.holdout.converters:>5}/{r.holdout.visitors:<5} {r.holdout.rate:>5.1%} "
-            f"{r.absolute:>+8.2%} [{r.absolute_ci[0]:+.2%}, {r.absolute_ci[1]:+.2%}] {rel:>28}"
-        )
+        rel = _relative(r)
+        treated = f"{r.treated.converters}/{r.treated.visitors} {r.treated.rate:6.2%}"
+        holdout = f"{r.holdout.converters}/{r.holdout.visitors} {r.holdout.rate:6.2%}"
+        absolute = _absolute(r)
+        lines.append(f"{r.rule:<24} {treated:>24} {holdout:>24} {absolute:>28} {rel:>28}")
         if r.warning:
-            lines.append(f"{'':<26} warning: {r.warning}")
+            lines.append(f"{'':<24} warning: {r.warning}")
     if not results:
         lines.append("(no exposures found)")
     return "\n".join(lines)
 
 
-def render_html(results: list[RuleLift]) -> str:
-    """A self-contained HTML page with a chart of absolute lift and intervals per rule."""
-    finite = [x for r in results for x in r.absolute_ci if math.isfinite(x)] + [0.0]
-    span = max(abs(min(finite)), abs(max(finite)), 0.01) * 1.1
-    width, row, left = 640, 34, 200
-    height = row * max(len(results), 1) + 40
+def _chart(results: list[RuleLift]) -> str:
+    """Inline SVG: per rule, the absolute lift (dot) and its 95% interval (bar) around zero."""
+    finite = [x for r in results for x in (*r.absolute_ci, r.absolute) if math.isfinite(x)]
+    span = max([abs(x) for x in finite] + [0.01]) * 1.15
+    width, row, left, right = 720, 34, 220, 30
+    height = row * max(len(results), 1) + 50
 
     def x(value: float) -> float:
         value = max(-span, min(span, value))
-        return left + (value + span) / (2 * span) * (width - left - 20)
+        return left + (value + span) / (2 * span) * (width - left - right)
 
     parts = [
-        f'<line x1="{x(0):.1f}" y1="10" x2="{x(0):.1f}" y2="{height - 20}" '
+        f"<title>Absolute lift in conversion rate per rule, 95% intervals</title>"
+        f'<line x1="{x(0):.1f}" y1="8" x2="{x(0):.1f}" y2="{height - 28}" '
         'stroke="#888" stroke-dasharray="4"/>'
     ]
     for i, r in enumerate(results):
-        y = 30 + i * row
+        y = 26 + i * row
+        name = html.escape(r.rule if len(r.rule) <= 28 else r.rule[:27] + "…")
+        parts.append(f'<text x="{left - 10}" y="{y + 4}" text-anchor="end">{name}</text>')
         low, high = r.absolute_ci
+        if not (math.isfinite(low) and math.isfinite(high)):
+            parts.append(
+                f'<text x="{x(0) + 8:.1f}" y="{y + 4}" fill="#777">no holdout or no treated '
+                "visitors</text>"
+            )
+            continue
         color = "#2f7d4a" if low > 0 else "#b33" if high < 0 else "#777"
+        label = f"{r.rule}: {r.absolute:+.2%} [{low:+.2%}, {high:+.2%}]"
         parts.append(
-            f'<text x="{left - 10}" y="{y + 4}" text-anchor="end">{html.escape(r.rule)}</text>'
+            f'<g><title>{html.escape(label)}</title><line x1="{x(low):.1f}" y1="{y}" '
+            f'x2="{x(high):.1f}" y2="{y}" stroke="{color}" stroke-width="4" '
+            f'stroke-linecap="round"/><circle cx="{x(r.absolute):.1f}" cy="{y}" r="6" '
+            f'fill="{color}"/></g>'
         )
+    axis = height - 10
+    for value, anchor in ((-span, "start"), (0.0, "middle"), (span, "end")):
         parts.append(
-            f'<line x1="{x(low):.1f}" y1="{y}" x2="{x(high):.1f}" y2="{y}" '
-            f'stroke="{color}" stroke-width="3"/>'
+            f'<text x="{x(value):.1f}" y="{axis}" text-anchor="{anchor}" fill="#555">'
+            f"{value:+.1%}</text>"
         )
-        parts.append(f'<circle cx="{x(r.absolute):.1f}" cy="{y}" r="5" fill="{color}"/>')
-    parts.append(f'<text x="{x(-span):.1f}" y="{height - 4}">{-span:+.1%}</text>')
-    parts.append(f'<text x="{x(span) - 40:.1f}" y="{height - 4}">{span:+.1%}</text>')
-    svg = (
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-        f'font-family="system-ui,sans-serif" font-size="13">{"".join(parts)}</svg>'
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" role="img" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" font-family="system-ui,sans-serif" font-size="13">'
+        f"{''.join(parts)}</svg>"
     )
+
+
+def render_html(results: list[RuleLift], *, subtitle: str = "") -> str:
+    """A self-contained HTML page (no external assets): the lift chart and the full table."""
     rows = "".join(
-        f"<tr><td>{html.escape(r.rule)}</td><td>{r.treated.converters}/{r.treated.visitors}"
-        f" ({r.treated.rate:.1%})</td><td>{r.holdout.converters}/{r.holdout.visitors}"
-        f" ({r.holdout.rate:.1%})</td><td>{r.absolute:+.2%} [{r.absolute_ci[0]:+.2%}, "
-        f"{r.absolute_ci[1]:+.2%}]</td><td>{html.escape(r.warning or '')}</td></tr>"
+        f"<tr><td>{html.escape(r.rule)}</td>"
+        f"<td>{r.treated.converters} / {r.treated.visitors}</td><td>{r.treated.rate:.2%}</td>"
+        f"<td>{r.holdout.converters} / {r.holdout.visitors}</td><td>{r.holdout.rate:.2%}</td>"
+        f"<td>{_absolute(r)}</td>"
+        f"<td>{_relative(r)}</td>"
+        f"<td>{html.escape(r.warning or '')}</td></tr>"
         for r in results
     )
+    if not results:
+        rows = '<tr><td colspan="8">No exposures found.</td></tr>'
     return (
-        "<!doctype html><html lang=en><meta charset=utf-8><title>etalage lift report</title>"
-        "<style>body{font:15px system-ui,sans-serif;margin:2rem;color:#1d2a22}"
-        "td,th{padding:.3rem .6rem;border-bottom:1px solid #ddd;text-align:left}</style>"
-        "<h1>Personalization lift per rule</h1><p>Absolute lift in conversion rate, treated "
-        "versus holdout, with 95% confidence intervals.</p>"
-        + svg
-        + "<table><tr><th>rule</th><th>treated</th><th>holdout</th><th>absolute lift</th>"
-        f"<th>note</th></tr>{rows}</table></html>"
+        "<!doctype html>\n<html lang=en><head><meta charset=utf-8>"
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        "<title>etalage lift report</title>"
+        "<style>body{font:15px/1.45 system-ui,sans-serif;margin:2rem;color:#1d2a22}"
+        "table{border-collapse:collapse;margin-top:1.5rem}"
+        "td,th{padding:.35rem .6rem;border-bottom:1px solid #ddd;text-align:left}"
+        "th{font-weight:600}td{vertical-align:top}td:not(:last-child){white-space:nowrap}"
+        ".note{color:#555}</style></head><body>"
+        "<h1>Personalization lift per rule</h1>"
+        f'<p class="note">{html.escape(subtitle)}</p>'
+        "<p>Absolute lift in conversion rate, treated versus holdout visitors, with 95% "
+        "confidence intervals: green, above zero; red, below; grey, not distinguishable "
+        "from zero.</p>"
+        + _chart(results)
+        + "<table><tr><th>rule</th><th>treated conv / visitors</th><th>rate</th>"
+        "<th>holdout conv / visitors</th><th>rate</th><th>absolute lift [95% CI]</th>"
+        f"<th>relative lift [95% CI]</th><th>note</th></tr>{rows}</table></body></html>\n"
     )
+
+
+def _moment(text: str | None, flag: str) -> datetime | None:
+    if not text:
+        return None
+    try:
+        return _as_utc(datetime.fromisoformat(text))
+    except ValueError:
+        raise ValueError(f"{flag}: not an ISO date or date-time: {text!r}") from None
 
 
 def run_report(
-    source: str, *, since: str | None = None, until: str | None = None, html: str | None = None
+    source: str,
+    *,
+    since: str | None = None,
+    until: str | None = None,
+    html: str | None = None,
+    conversion: str = "purchase",
 ) -> int:
-    """The `etalage report` command."""
-    from etalage.events import read_events
+    """The `etalage report` command: read the events, print the table, write the HTML page."""
+    from etalage.events import iter_events
 
     try:
-        start = datetime.fromisoformat(since) if since else None
-        end = datetime.fromisoformat(until) if until else None
+        start, end = _moment(since, "--since"), _moment(until, "--until")
     except ValueError as exc:
-        print(f"error: --since/--until: {exc}", file=sys.stderr)
+        print(f"error: {exc}", file=sys.stderr)
         return 2
+    counts = {"events": 0, "exposures": 0, "conversions": 0}
+
+    def counted(events: Iterable[dict[str, Any]]) -> Iterable[dict[str, Any]]:
+        for event in events:
+            at = _parse_time(event.get("at"))
+            if at is not None and ((start and at < start) or (end and at > end)):
+                yield event  # outside the window: compute_lift leaves it out, so do the counts
+                continue
+            counts["events"] += 1
+            if event.get("type") == "exposure":
+                counts["exposures"] += 1
+            elif event.get("type") == "conversion" and event.get("event") == conversion:
+                counts["conversions"] += 1
+            yield event
+
     try:
-        events = read_events(source)
-    except OSError as exc:
+        results = compute_lift(
+            counted(iter_events(source)), conversion=conversion, since=start, until=end
+        )
+    except ImportError:
+        print(
+            "error: reading a Redis stream needs redis-py: pip install 'etalage[redis]'",
+            file=sys.stderr,
+        )
+        return 1
+    except Exception as exc:  # noqa: BLE001 - OSError, redis errors, a bad URL: one message
         print(f"error: cannot read events from {source}: {exc}", file=sys.stderr)
         return 1
-    results = compute_lift(events, since=start, until=end)
+    window = f" between {since or 'the start'} and {until or 'the end'}" if since or until else ""
+    summary = (
+        f"{counts['events']} events ({counts['exposures']} exposures, "
+        f"{counts['conversions']} {conversion} conversions) from {source}{window}"
+    )
+    print(summary)
     print(format_table(results))
     if html:
-        with open(html, "w", encoding="utf-8") as handle:
-            handle.write(render_html(results))
+        try:
+            with open(html, "w", encoding="utf-8") as handle:
+                handle.write(render_html(results, subtitle=summary))
+        except OSError as exc:
+            print(f"error: cannot write {html}: {exc}", file=sys.stderr)
+            return 1
         print(f"wrote {html}")
     return 0
