@@ -13,6 +13,7 @@ from typing import Any
 
 from etalage.cookie import ConsentCodec, ProfileCodec
 from etalage.errors import ConfigError
+from etalage.events import make_sink
 from etalage.middleware.cookies import delete_cookie, parse_cookie_header, set_cookie
 from etalage.middleware.endpoints import DEMO_SHIFT_COOKIE, Endpoints
 from etalage.middleware.fragment_cache import FragmentCache
@@ -55,14 +56,14 @@ class RequestState:
         payload = dict(data or {})
         recorded = self.visitor.record_event(self.ruleset.history, type, payload)
         if recorded and self.event_sink is not None and type in CONVERSIONS:
-            value = payload.get("value", payload.get("price", 0))
+            value = _conversion_value(payload)
             self.event_sink.emit(
                 {
                     "type": "conversion",
                     "event": type,
                     "visitor": self.visitor.id,
                     "holdout": self.visitor.holdout,
-                    "value": value if isinstance(value, int | float) else 0,
+                    "value": value,
                     "at": self.visitor.now.isoformat(),
                 }
             )
@@ -134,7 +135,7 @@ class EtalageMiddleware:
         self.max_html_bytes = max_html_bytes
         self.clock = clock or (lambda: datetime.now(UTC))
         self.demo_mode = demo_mode
-        self.event_sink = _make_sink(event_sink)
+        self.event_sink = make_sink(event_sink)
         if self.event_sink is not None:
             atexit.register(self.event_sink.close)
         self.profile_codec = ProfileCodec(list(secret_keys), max_age=max_age)
@@ -305,16 +306,14 @@ class EtalageMiddleware:
         return []
 
 
-def _make_sink(sink: Any) -> Any:
-    """An event sink from a sink object, a JSON-lines path or a ``redis://`` URL."""
-    if sink is None or hasattr(sink, "emit"):
-        return sink
-    from etalage.events import JsonLinesSink, RedisStreamSink
-
-    text = str(sink)
-    if text.startswith(("redis://", "rediss://")):
-        return RedisStreamSink(text)
-    return JsonLinesSink(text)
+def _conversion_value(data: Mapping[str, Any]) -> float:
+    """The money a conversion event is worth: ``value``, else ``price`` × ``qty`` (forms send text)."""
+    try:
+        if "value" in data:
+            return round(float(data["value"]), 2)
+        return round(float(data.get("price", 0)) * float(data.get("qty", 1)), 2)
+    except (TypeError, ValueError):
+        return 0.0
 
 
 class _Responder:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import secrets
 import time
@@ -98,18 +99,20 @@ class PagePersonalizer:
         out = body
         if slots:
             profile = visitor.profile if visitor.personalization_allowed else None
-            decisions = ruleset.decide(
-                attrs,
-                slots,
-                visitor.now,
-                exposures=profile.exposures if profile else None,
-                dismissed=profile.dismissed if profile else (),
+            decisions = dict(
+                ruleset.decide(
+                    attrs,
+                    slots,
+                    visitor.now,
+                    exposures=profile.exposures if profile else None,
+                    dismissed=profile.dismissed if profile else (),
+                )
             )
-            state.decisions = dict(decisions)
-            visitor.decisions = dict(decisions)
             replacements = self._replacements(
                 visitor, ruleset, skeleton, decisions, attrs, page_facts
             )
+            state.decisions = dict(decisions)
+            visitor.decisions = dict(decisions)
             self._record_decisions(visitor, decisions)
             if replacements:
                 out = skeleton.render(replacements)
@@ -168,11 +171,14 @@ class PagePersonalizer:
         visitor: Visitor,
         ruleset: Ruleset,
         skeleton: PageSkeleton,
-        decisions: Mapping[str, Decision],
+        decisions: dict[str, Decision],
         attrs: dict[str, Any],
         page_facts: dict[str, str],
     ) -> dict[str, bytes]:
+        """Bytes per slot to splice; a slot whose fragment failed is left out of the result and
+        its decision turned into "default" (in place), so exposures say what was shown."""
         replacements: dict[str, bytes] = {}
+        failed: set[str] = set()
         slots = {slot.name: slot for slot in reversed(skeleton.slots)}
         view = dict(attrs)
         view["name"] = attrs.get("prefs.name")
@@ -214,8 +220,16 @@ class PagePersonalizer:
                     html = self.mw.fragment_cache.render(fixed, view, render)
                 except FragmentError as exc:
                     self._log_once(rule.id, str(exc))
+                    failed.add(name)
                     continue
                 replacements[name] = html.encode("utf-8")
+        for name in failed:  # the visitor saw the default: record it as such
+            decisions[name] = dataclasses.replace(
+                decisions[name],
+                rule=None,
+                candidate=None,
+                reason="default content (fragment failed)",
+            )
         return replacements
 
     def _record_decisions(self, visitor: Visitor, decisions: Mapping[str, Decision]) -> None:

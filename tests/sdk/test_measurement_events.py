@@ -220,11 +220,6 @@ def test_redis_outage_never_reaches_the_request_path(tmp_path, caplog):
     assert len([r for r in caplog.records if "unavailable" in r.getMessage()]) == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="middleware bug: a rule whose fragment fails to render is recorded as an exposure "
-    "to that rule although the visitor saw the slot's default (see the measurement report)",
-)
 def test_a_failed_fragment_is_not_recorded_as_an_exposure_to_its_rule(tmp_path, sink):
     app = make_app(tmp_path, sink, hero="{{ 1 / 0 }}")  # compiles, fails when rendered
     client = TestClient(app, headers={"User-Agent": DESKTOP})
