@@ -5,10 +5,10 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+from datetime import date
 from pathlib import Path
 from typing import Any
 
-import jinja2
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
@@ -16,80 +16,92 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 
+from etalage.demo import catalog
 from etalage.middleware import EtalageMiddleware, StaticSite
 from etalage.middleware.origin import is_same_origin
 
 HERE = Path(__file__).resolve().parent
 PAGES = HERE / "pages"
 RULES = HERE / "rules" / "shop.yaml"
-TEMPLATES = HERE / "templates"
-LOYALTY_DISCOUNT = 0.10
 MAX_QTY = 20
 
 logger = logging.getLogger("etalage.demo")
 
 
-def _templates() -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True, auto_reload=False
-    )
-    from etalage.demo.catalog import fragment_globals
-
-    env.globals.update(fragment_globals())
-    env.filters.update({k: v for k, v in fragment_globals().items() if k == "eur"})
-    return env
-
-
 def is_loyal(request: Request) -> bool:
-    """Whether the visitor's signed profile shows a past purchase (loyalty pricing)."""
+    """Whether the member price applies: the signed profile shows a past purchase.
+
+    Read from the profile the middleware decoded from the signed cookie (never from the
+    page or a form). A visitor in the holdout group sees the standard prices on the product
+    pages, so the cart and checkout charge the standard prices too.
+    """
     state = request.scope.get("etalage")
     visitor = getattr(state, "visitor", None)
     profile = getattr(visitor, "profile", None)
-    return bool(visitor and visitor.personalization_allowed and profile and profile.purchases > 0)
+    return bool(
+        visitor is not None
+        and visitor.personalization_allowed
+        and not visitor.holdout
+        and profile is not None
+        and profile.purchases > 0
+    )
 
 
 def cart_lines(request: Request) -> tuple[list[dict[str, Any]], float, float]:
-    """The cart from the session with prices from the catalog: lines, subtotal, total charged."""
-    from etalage.demo.catalog import product
+    """The cart from the session with prices from the catalog: lines, subtotal, total charged.
 
+    The total is the sum of the unit prices a product page shows the visitor: the member
+    price (`catalog.member_price`) when `is_loyal`, else the normal price.
+    """
+    loyal = is_loyal(request)
     lines = []
     subtotal = 0.0
+    total = 0.0
     for sku, qty in (request.session.get("cart") or {}).items():
-        item = product(sku)
-        if item is None or not isinstance(qty, int):
+        item = catalog.product(sku)
+        if item is None or not isinstance(qty, int) or not 0 < qty <= MAX_QTY:
             continue
+        unit = catalog.member_price(item.price) if loyal else item.price
         lines.append({"product": item, "qty": qty, "amount": round(item.price * qty, 2)})
         subtotal += item.price * qty
-    total = subtotal * (1 - LOYALTY_DISCOUNT) if is_loyal(request) else subtotal
+        total += unit * qty
     return lines, round(subtotal, 2), round(total, 2)
 
 
 def create_app(*, demo_mode: bool = True, secret_keys: list[str] | None = None) -> Any:
     """The demo shop as one ASGI app, wrapped in `EtalageMiddleware`."""
-    from etalage.demo.catalog import fragment_globals, search
+    from etalage.demo import build_pages  # not at the top: `python -m` runs that module
 
-    env = _templates()
+    env = build_pages.environment()
 
     def render(name: str, **context: Any) -> HTMLResponse:
         return HTMLResponse(env.get_template(name).render(**context))
 
     async def search_page(request: Request) -> Response:
         term = request.query_params.get("q", "")[:100]
-        return render("search.html", term=term, results=search(term) if term else [])
+        return render(
+            "search.html",
+            term=term,
+            results=catalog.search(term) if term else [],
+            date=_iso_date(request.query_params.get("date", "")),
+        )
 
     async def cart_page(request: Request) -> Response:
         lines, subtotal, total = cart_lines(request)
         return render(
-            "cart.html", lines=lines, subtotal=subtotal, total=total, loyal=is_loyal(request)
+            "cart.html",
+            lines=lines,
+            subtotal=subtotal,
+            total=total,
+            loyal=is_loyal(request),
+            active="cart",
         )
 
     async def cart_add(request: Request) -> Response:
-        from etalage.demo.catalog import product
-
         if not is_same_origin(request.scope.get("headers", [])):
             return PlainTextResponse("Cross-site request refused", status_code=403)
         form = await _form(request)
-        item = product(form.get("sku", ""))
+        item = catalog.product(form.get("sku", ""))
         if item is None:
             return PlainTextResponse("Unknown product", status_code=400)
         qty = int(form["qty"]) if form.get("qty", "1").isdigit() else 1
@@ -146,8 +158,16 @@ def create_app(*, demo_mode: bool = True, secret_keys: list[str] | None = None) 
         rules=RULES,
         secret_keys=keys,
         demo_mode=demo_mode,
-        fragment_globals=fragment_globals(),
+        fragment_globals=catalog.fragment_globals(),
     )
+
+
+def _iso_date(raw: str) -> str | None:
+    """`raw` when it is an ISO date (``2027-03-14``), else None."""
+    try:
+        return date.fromisoformat(raw[:10]).isoformat() if len(raw) == 10 else None
+    except ValueError:
+        return None
 
 
 async def _form(request: Request) -> dict[str, str]:

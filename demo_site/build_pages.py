@@ -50,7 +50,7 @@ def render_pages() -> dict[str, str]:
         "index.html": page("index.html", active="home"),
         "trips.html": page("trips.html", active="trips"),
         "about.html": page("about.html", active="about"),
-        "account.html": page("account.html", active="account", channels=_CHANNELS),
+        "account.html": page("account.html", active="account"),
     }
     for c in catalog.CATEGORIES:
         items = catalog.products_for(c.slug, limit=len(catalog.PRODUCTS))
@@ -87,14 +87,6 @@ def write_pages(folder: Path = PAGES) -> list[Path]:
 def generated_files(folder: Path = PAGES) -> list[Path]:
     """The HTML files under `folder` (every one of them is generated)."""
     return sorted(folder.rglob("*.html"))
-
-
-_CHANNELS = (
-    ("email", "E-mail"),
-    ("phone", "Phone call"),
-    ("chat", "Live chat"),
-    ("sms", "Text message"),
-)
 
 
 def main() -> int:

@@ -313,6 +313,20 @@ TRIPS: tuple[Trip, ...] = (
     ),
 )
 
+#: The contact channels a visitor may prefer: (value stored in ``prefs.channel``, label).
+CHANNELS: tuple[tuple[str, str], ...] = (
+    ("email", "E-mail"),
+    ("phone", "Phone call"),
+    ("chat", "Live chat"),
+    ("sms", "Text message"),
+)
+
+#: The levels of product copy a visitor may ask for: (value stored in ``prefs.level``, label).
+LEVELS: tuple[tuple[str, str], ...] = (
+    ("beginner", "Keep it simple"),
+    ("expert", "Show me the technical specs"),
+)
+
 #: The products shown on the home page's default "Bestsellers" shelf.
 BESTSELLERS: tuple[str, ...] = ("cp-201", "hk-102", "wa-401", "cl-302")
 
@@ -403,7 +417,7 @@ _MONTHS = (
 
 def fragment_globals() -> dict[str, Any]:
     """The names fragments and demo templates may use, besides their render context."""
-    names: dict[str, Callable[..., Any] | tuple[Category, ...]] = {
+    names: dict[str, Callable[..., Any] | tuple[Any, ...]] = {
         "products_for": products_for,
         "product": product,
         "search": search,
@@ -412,5 +426,7 @@ def fragment_globals() -> dict[str, Any]:
         "eur": eur,
         "long_date": long_date,
         "categories": CATEGORIES,
+        "channels": CHANNELS,
+        "levels": LEVELS,
     }
     return dict(names)

@@ -299,7 +299,7 @@ def test_account_page_posts_preferences_consent_and_forget() -> None:
             by_action.setdefault(form["action"], []).append(form)
     prefs = {(n, v) for n, v, _ in by_action["/_etalage/preferences"][0]["fields"]}
     assert {("channel", c) for c in ("email", "phone", "chat", "sms")} <= prefs
-    assert {("level", "beginner"), ("level", "expert"), ("name", None)} <= prefs
+    assert {("level", "beginner"), ("level", "expert"), ("name", "")} <= prefs
     assert {("interests", c.slug) for c in catalog.CATEGORIES} <= prefs
     consent = {
         v
@@ -599,3 +599,13 @@ def test_rule_file_loads_with_the_rules_engine() -> None:
     assert by_id["mobile-layout"].needs_consent is False
     assert by_id["greeting-by-name"].needs_consent is True
     assert by_id["cart-recall"].dismissible is True
+
+
+def test_consent_banner_comes_back_to_the_search_it_was_shown_on() -> None:
+    ctx = context({"path": "/search"})
+    ctx["visitor"].update({"request.query.q": "tent & <b>", "request.query.date": "2027-03-14"})
+    html = fragment_env().get_template("consent/banner.html").render(ctx)
+    nexts = {v for f in scan(html).forms for n, v, _ in f["fields"] if n == "next"}
+    assert nexts == {"/search?q=tent+%26+%3Cb%3E&date=2027-03-14"}
+    plain = fragment_env().get_template("consent/banner.html").render(context({"path": "/"}))
+    assert {v for f in scan(plain).forms for n, v, _ in f["fields"] if n == "next"} == {"/"}

@@ -1,0 +1,111 @@
+"""The demo shop's server routes and packaging, through Starlette's TestClient (no browser)."""
+
+from __future__ import annotations
+
+import glob
+import re
+import tomllib
+from pathlib import Path
+
+import pytest
+from starlette.testclient import TestClient
+
+from etalage.demo import catalog, create_app
+
+DEMO = Path(catalog.__file__).resolve().parent
+ROOT = DEMO.parent
+DESKTOP = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36"
+TOTAL = re.compile(r'<strong class="total">([^<]+)</strong>')
+
+
+@pytest.fixture
+def client() -> TestClient:
+    return TestClient(create_app(secret_keys=["test-key"]), headers={"User-Agent": DESKTOP})
+
+
+def consent(client: TestClient) -> None:
+    response = client.post(
+        "/_etalage/consent", json={"personalization": True}, headers={"Accept": "application/json"}
+    )
+    assert response.status_code == 200
+
+
+def outside_holdout(client: TestClient) -> None:
+    """Grant consent until the random visitor id falls outside the 10 % holdout."""
+    for _ in range(200):
+        client.cookies.clear()
+        consent(client)
+        report = client.get("/_etalage/profile", headers={"Accept": "application/json"}).json()
+        if report["holdout"] is False:
+            return
+    raise AssertionError("no visitor outside the holdout in 200 draws")
+
+
+def test_search_page_renders_with_the_shop_templates_and_the_card_partial(
+    client: TestClient,
+) -> None:
+    response = client.get("/search", params={"q": "tent", "date": "2027-03-14"})
+    assert response.status_code == 200
+    assert "Results for “tent”" in response.text
+    assert "/product/cp-201.html" in response.text
+    assert "for your trip on 14 March 2027" in response.text
+
+
+def test_search_page_ignores_a_date_that_is_not_an_iso_date(client: TestClient) -> None:
+    response = client.get("/search", params={"q": "tent", "date": "soon<b>"})
+    assert response.status_code == 200
+    assert "for your trip on" not in response.text
+
+
+def test_checkout_charges_the_member_price_from_the_signed_profile_not_the_form(
+    client: TestClient,
+) -> None:
+    outside_holdout(client)
+    client.post("/cart/add", data={"sku": "cp-203", "qty": "1"})
+    first = client.post("/checkout", data={"total": "0.01"})
+    assert TOTAL.findall(first.text) == ["€49.00"]
+
+    product = client.get("/product/hk-103.html").text
+    shown = catalog.member_price(119.0)
+    assert f'<span class="member">{catalog.eur(shown)}</span>' in product
+    client.post("/cart/add", data={"sku": "hk-103", "qty": "3", "price": "1"})
+    cart = client.get("/cart").text
+    assert TOTAL.findall(cart) == [catalog.eur(round(shown * 3, 2))]
+    done = client.post("/checkout", data={"total": "1.00", "price": "0.01", "discount": "1"})
+    assert TOTAL.findall(done.text) == [catalog.eur(round(shown * 3, 2))]
+
+
+def test_account_form_is_filled_in_with_the_stated_preferences(client: TestClient) -> None:
+    page = client.get("/account.html").text
+    assert 'name="name" maxlength="60" autocomplete="given-name" value=""' in page
+    outside_holdout(client)
+    client.post(
+        "/_etalage/preferences",
+        data={"name": "Anna <b>", "channel": "sms", "level": "expert", "interests": "water"},
+    )
+    page = client.get("/account.html").text
+    assert 'value="Anna &lt;b&gt;"' in page
+    assert 'value="sms" checked' in page and 'value="expert" checked' in page
+    assert 'value="water" checked' in page and 'value="hiking" checked' not in page
+    assert 'href="/_etalage/profile#rule-preferences-form"' in page
+
+
+def test_package_data_ships_every_file_the_demo_reads() -> None:
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    patterns = config["tool"]["setuptools"]["package-data"]["etalage.demo"]
+    shipped = {
+        path
+        for pattern in patterns
+        for path in glob.glob(pattern, root_dir=DEMO, recursive=True)
+        if (DEMO / path).is_file()
+    }
+    needed = {
+        path.relative_to(DEMO).as_posix()
+        for folder in ("pages", "templates", "fragments", "rules")
+        for path in (DEMO / folder).rglob("*")
+        if path.is_file()
+    }
+    assert needed - shipped == set()
+    assert {"templates/base.html", "fragments/_card.html", "fragments/contact/_about.html"} <= (
+        shipped
+    )

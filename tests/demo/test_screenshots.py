@@ -1,0 +1,37 @@
+"""`python -m etalage.demo.screenshots`: the demo server it starts, and one real screenshot."""
+
+from __future__ import annotations
+
+import struct
+from pathlib import Path
+
+import httpx
+import pytest
+
+from etalage.demo import screenshots
+
+
+def test_serve_demo_answers_on_a_free_port_and_stops() -> None:
+    with screenshots.serve_demo() as url:
+        response = httpx.get(url + "/", timeout=10)
+        assert response.status_code == 200
+        assert 'id="etalage-toolbar"' in response.text  # demo mode: time travel is on
+    with pytest.raises(httpx.TransportError):
+        httpx.get(url + "/", timeout=2)
+
+
+def test_a_phone_screenshot_of_the_first_visit_is_a_png_of_the_phone_size(
+    tmp_path: Path,
+) -> None:
+    [path] = screenshots.take_screenshots(
+        tmp_path,
+        scenarios=[("first", screenshots.first_visit)],
+        devices=[screenshots.PHONE],
+    )
+    assert path == tmp_path / "phone-first.png"
+    header = path.read_bytes()[:24]
+    assert header[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = struct.unpack(">II", header[16:24])
+    scale = screenshots.PHONE.options["device_scale_factor"]
+    viewport = screenshots.PHONE.options["viewport"]
+    assert (width, height) == (viewport["width"] * scale, viewport["height"] * scale)
