@@ -183,7 +183,9 @@ class EtalageMiddleware:
         if method == "HEAD":
             # The personalized length is known only from the body: ask upstream for it.
             app_scope = dict(scope, method="GET")
-        responder = _Responder(self, state, send, head=method == "HEAD")
+        responder = _Responder(
+            self, state, send, head=method == "HEAD", page=method in ("GET", "HEAD")
+        )
         await self.app(app_scope, receive, responder.send)
         await self.persist(visitor)  # events app code recorded after its answer started
 
@@ -319,8 +321,11 @@ def _conversion_value(data: Mapping[str, Any]) -> float:
 class _Responder:
     """Per-request send wrapper: holds back HTML answers to personalize, passes the rest."""
 
-    def __init__(self, mw: EtalageMiddleware, state: RequestState, send: Send, *, head: bool):
+    def __init__(
+        self, mw: EtalageMiddleware, state: RequestState, send: Send, *, head: bool, page: bool
+    ):
         self.mw = mw
+        self.page = page  # a GET or HEAD: only those answers are personalized
         self.state = state
         self.downstream = send
         self.head = head
@@ -359,7 +364,7 @@ class _Responder:
 
     def _personalizable(self, message: Message) -> bool:
         visitor = self.state.visitor
-        if message["status"] != 200 or visitor.is_canonical:
+        if not self.page or message["status"] != 200 or visitor.is_canonical:
             return False
         headers = message.get("headers", [])
         content_type = header_value(headers, b"content-type") or ""

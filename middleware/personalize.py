@@ -258,13 +258,7 @@ class PagePersonalizer:
                 profile,
                 visitor.now,
                 visitor.facts.path,
-                {
-                    slot: (
-                        d.rule.id if d.rule else (d.candidate.id if d.candidate else None),
-                        d.reason,
-                    )
-                    for slot, d in decisions.items()
-                },
+                {slot: (d.rule.id if d.rule else None, d.reason) for slot, d in decisions.items()},
             )
             visitor.changed = True
 

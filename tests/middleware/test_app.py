@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from itsdangerous import URLSafeTimedSerializer
+from starlette.responses import HTMLResponse
 from starlette.testclient import TestClient
 
 from etalage.cookie import ConsentCodec, ProfileCodec
@@ -442,3 +443,19 @@ def test_missing_secret_keys_is_a_startup_error(rules_path):
 
 def test_ruleset_loads(rules_path):
     assert load_ruleset(rules_path).rule("greet") is not None
+
+
+def test_answers_to_post_pass_through_unpersonalized(rules_path, clock):
+    async def form_result(scope, receive, send):
+        await HTMLResponse(HOME.decode())(scope, receive, send)
+
+    client = TestClient(
+        EtalageMiddleware(form_result, rules=rules_path, secret_keys=KEYS, clock=clock),
+        headers={"User-Agent": IPHONE},
+    )
+    consent(client)
+    posted = client.post("/checkout", data={"x": "1"})
+    assert posted.content == HOME
+    assert "Compact hero" in client.get("/").text
+    profile = client.get("/_etalage/profile", headers={"Accept": "application/json"}).json()
+    assert [v["path"] for v in profile["stored"]["views"]] == ["/"]
