@@ -27,7 +27,7 @@ typecheck: $(STAMP)
 	@ln -s ../../../rules build/typecheck/etalage/rules
 	@ln -s ../../../middleware build/typecheck/etalage/middleware
 	@ln -s ../../../demo_site build/typecheck/etalage/demo
-	cd build/typecheck && ../../$(VENV)/bin/mypy --config-file ../../pyproject.toml -p etalage.rules
+	cd build/typecheck && ../../$(VENV)/bin/mypy --config-file ../../pyproject.toml -p etalage
 
 test: system-deps lint typecheck
 	$(PY) -m pytest $(PYTEST_ARGS)

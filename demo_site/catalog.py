@@ -406,7 +406,7 @@ def long_date(day: date | str) -> str:
         try:
             day = date.fromisoformat(day[:10])
         except ValueError:
-            return day
+            return str(day)
     return f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
 
 

@@ -74,7 +74,7 @@ class Endpoints:
             try:
                 fields = await _read_fields(scope, receive) if route[0] == "POST" else {}
                 answer = route[1](scope, state, fields)
-                response = await answer if inspect.isawaitable(answer) else answer
+                response = await answer if inspect.isawaitable(answer) else answer  # type: ignore[assignment]
             except BadRequest as exc:
                 response = PlainTextResponse(f"Bad request: {exc}", status_code=400)
             await self.mw.persist(state.visitor)

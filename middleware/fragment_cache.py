@@ -40,15 +40,16 @@ class ReadTracker(dict[str, Any]):
             raise KeyError(key)
         return value
 
-    def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
+    def get(self, key: str, default: Any = None) -> Any:
         value = dict.get(self, key, MISSING)
         self._etalage_reads[key] = value
         return default if value is MISSING else value
 
     def __contains__(self, key: object) -> bool:
-        value = dict.get(self, key, MISSING)  # type: ignore[call-overload]
-        if isinstance(key, str):
-            self._etalage_reads[key] = value
+        if not isinstance(key, str):
+            return False
+        value = dict.get(self, key, MISSING)
+        self._etalage_reads[key] = value
         return value is not MISSING
 
     def __iter__(self) -> Iterator[str]:

@@ -609,11 +609,12 @@ def _iter_stream(url: str) -> Iterator[dict[str, Any]]:
                 break
             for _entry_id, fields in batch:
                 try:
-                    event = json.loads(fields[b"e"])
+                    event = json.loads(fields[b"e"])  # type: ignore[index]
                 except (KeyError, ValueError):
                     continue
                 if isinstance(event, dict):
                     yield event
-            start = "(" + batch[-1][0].decode()  # exclusive range: Redis 6.2+
+            last_id = batch[-1][0]
+            start = "(" + (last_id.decode() if isinstance(last_id, bytes) else str(last_id))
     finally:
         client.close()

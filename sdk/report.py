@@ -147,9 +147,9 @@ def compute_lift(
             stats[2] += sum(after)
     results = []
     for rule in sorted(groups):
-        treated, held = groups[rule][False], groups[rule][True]
+        treated, control = groups[rule][False], groups[rule][True]
         t = GroupStats(int(treated[0]), int(treated[1]), float(treated[2]))
-        c = GroupStats(int(held[0]), int(held[1]), float(held[2]))
+        c = GroupStats(int(control[0]), int(control[1]), float(control[2]))
         diff, ci = absolute_lift(t, c)
         rel, rel_ci = relative_lift(t, c)
         results.append(RuleLift(rule, t, c, diff, ci, rel, rel_ci, _warning(t, c, ci)))

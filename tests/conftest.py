@@ -1,4 +1,7 @@
-"""Shared fixtures: one Chromium per session, a page that leaves evidence on failure, Redis."""
+"""Shared fixtures: a browser page that leaves evidence on failure, a real Redis server.
+
+The browser and the browser context come from ``tests/e2e/conftest.py``.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +13,6 @@ from typing import Any
 import pytest
 from hypothesis import settings
 
-from tests.support.browser import chromium_launch_options
 from tests.support.redis_server import RedisServer
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
@@ -25,25 +27,6 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     report = yield
     setattr(item, f"report_{report.when}", report)
     return report
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
-    """One Chromium for the whole session (Debian's when installed, else Playwright's)."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(**chromium_launch_options())
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def context(browser: Any) -> Iterator[Any]:
-    """A fresh browser context (no cookies) per test."""
-    context = browser.new_context()
-    yield context
-    context.close()
 
 
 @pytest.fixture
