@@ -2,7 +2,8 @@
 
 History is then no longer bound by the cookie's size, and it follows a visitor who identifies
 (an e-mail in preferences or a site login id) across devices: profiles merge on identify.
-Redis down or slow (past `timeout`) raises `StoreUnavailable`; the middleware then serves the
+Redis down or slow (past `timeout`; the URL's ``socket_timeout`` query parameter overrides it)
+raises `StoreUnavailable`; the middleware then serves the
 request with defaults and logs once per outage, never a 5xx.
 """
 
@@ -70,7 +71,7 @@ class RedisProfileStore:
         url: str,
         *,
         ttl: timedelta = timedelta(days=180),
-        timeout: float = 0.1,
+        timeout: float = 0.25,
         prefix: str = "etalage:",
     ) -> None:
         import redis.asyncio as aioredis

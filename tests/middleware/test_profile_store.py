@@ -10,7 +10,7 @@ import redis
 from starlette.testclient import TestClient
 
 from etalage.middleware import EtalageMiddleware
-from etalage.store import VisitorIdCodec
+from etalage.store import RedisProfileStore, VisitorIdCodec
 from tests.support.redis_server import RedisServer
 
 from .site_fixture import DESKTOP, upstream_app, write_site
@@ -24,9 +24,11 @@ def make_client(tmp_path):
     rules = write_site(tmp_path)
     opened = []
 
-    def make(url: str) -> TestClient:
+    def make(url: str, timeout: float = 5.0) -> TestClient:
+        # A generous timeout: a loaded test machine must not look like a Redis outage.
+        store = RedisProfileStore(url, timeout=timeout)
         app = EtalageMiddleware(
-            upstream_app(), rules=rules, secret_keys=KEYS, clock=Clock(), profile_store=url
+            upstream_app(), rules=rules, secret_keys=KEYS, clock=Clock(), profile_store=store
         )
         client = TestClient(app, headers={"User-Agent": DESKTOP}).__enter__()
         opened.append(client)

@@ -17,6 +17,8 @@ from tests.support.ports import free_port, wait_for_port
 from .site_fixture import CSS, DESKTOP, HOME, write_site
 
 SECRET = "shared-worker-secret"
+# redis-py reads timeouts from the URL: a loaded test machine must not look like an outage.
+PATIENT = "?socket_timeout=5&socket_connect_timeout=5"
 
 
 @pytest.fixture(scope="module")
@@ -73,14 +75,14 @@ def test_two_processes_share_history_through_the_cookie(site):
 
 def test_two_processes_share_history_through_redis(site, redis_server):
     with ExitStack() as stack:
-        a = stack.enter_context(serve(site, "--profile-store", redis_server.url))
-        b = stack.enter_context(serve(site, "--profile-store", redis_server.url))
+        a = stack.enter_context(serve(site, "--profile-store", redis_server.url + PATIENT))
+        b = stack.enter_context(serve(site, "--profile-store", redis_server.url + PATIENT))
         continue_across(a, b)
 
 
 def test_serve_with_two_workers_keeps_one_visitors_history(site, redis_server):
     no_keep_alive = httpx.Limits(max_keepalive_connections=0)  # each request may hit either worker
-    with serve(site, "--workers", "2", "--profile-store", redis_server.url) as base:
+    with serve(site, "--workers", "2", "--profile-store", redis_server.url + PATIENT) as base:
         with httpx.Client(
             headers={"User-Agent": DESKTOP}, timeout=10, limits=no_keep_alive
         ) as browser:
