@@ -11,6 +11,7 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from itsdangerous import BadSignature, URLSafeSerializer, URLSafeTimedSerializer
 
@@ -35,7 +36,12 @@ class DecodedProfile:
 
 
 def _dumps(data: object) -> str:
-    return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+    text = json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate (JSON input may carry "\ud800"): escape it
+        text = json.dumps(data, separators=(",", ":"))
+    return text
 
 
 class _CompactJSON:
@@ -94,6 +100,9 @@ class ProfileCodec:
             last_seen=profile.last_seen,
             visit_started=profile.visit_started,
             prev_visit_seen=profile.prev_visit_seen,
+            purchases=profile.purchases,
+            purchase_total=profile.purchase_total,
+            last_purchase=profile.last_purchase,
         )
         return self._current.dumps(bare.to_compact())
 
@@ -143,7 +152,9 @@ def _evictions(profile: Profile, policy: HistoryPolicy, now: datetime) -> list[C
             if is_relevant(v.at, v.valid_until, policy.view_relevant_for, now)
         ]
         profile.events = [
-            e for e in profile.events if is_relevant(e.at, None, policy.event_relevant_for, now)
+            e
+            for e in profile.events
+            if is_relevant(e.at, _horizon(e.data), policy.event_relevant_for, now)
         ]
         profile.interest = {
             topic: (score, at)
@@ -158,10 +169,10 @@ def _evictions(profile: Profile, policy: HistoryPolicy, now: datetime) -> list[C
         )
         return before != after
 
-    def pop_oldest(kind: str) -> Callable[[], bool]:
+    def pop_oldest(kind: str, keep: int = 0) -> Callable[[], bool]:
         def step() -> bool:
             entries: list[object] = getattr(profile, kind)
-            if not entries:
+            if len(entries) <= keep:
                 return False
             entries.pop()
             return True
@@ -184,15 +195,36 @@ def _evictions(profile: Profile, policy: HistoryPolicy, now: datetime) -> list[C
         profile.exposures.pop(next(iter(profile.exposures)))
         return True
 
+    def drop_oldest_dismissal() -> bool:
+        if not profile.dismissed:
+            return False
+        del profile.dismissed[min(profile.dismissed, key=profile.dismissed.__getitem__)]
+        return True
+
+    def drop_largest_pref() -> bool:
+        if not profile.prefs:
+            return False
+        del profile.prefs[max(profile.prefs, key=lambda k: len(_dumps(profile.prefs[k])))]
+        return True
+
     return [
         drop_stale,
         pop_oldest("decisions"),
         pop_oldest("views"),
         pop_oldest("events"),
         drop_weakest_interest,
-        pop_oldest("searches"),
+        pop_oldest("searches", keep=1),
         drop_exposure,
+        pop_oldest("searches"),
+        drop_oldest_dismissal,
+        drop_largest_pref,
     ]
+
+
+def _horizon(data: dict[str, Any]) -> int | None:
+    """An event's own ``valid_until`` (epoch seconds), as `derive_attributes` reads it."""
+    horizon = data.get("valid_until")
+    return horizon if isinstance(horizon, int) and not isinstance(horizon, bool) else None
 
 
 class ConsentCodec:

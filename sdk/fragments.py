@@ -54,8 +54,16 @@ class FragmentRenderer:
     def render(self, name: str, context: Mapping[str, Any]) -> str:
         """Render a fragment; any failure becomes a `FragmentError` naming the fragment."""
         try:
-            return self.env.get_template(name).render(context)
-        except TemplateNotFound:
+            html = self.env.get_template(name).render(context)
+            if not html.isascii():
+                # A lone surrogate (JSON input may carry "\ud800") cannot become UTF-8 bytes.
+                html = html.encode("utf-8", "replace").decode("utf-8")
+            return html
+        except TemplateNotFound as exc:
+            if exc.name not in (None, name):  # an include or extends inside the fragment
+                raise FragmentError(
+                    f"{self.folder / name}: template {exc.name!r} not found"
+                ) from None
             raise FragmentError(f"{self.folder / name}: fragment not found") from None
         except TemplateSyntaxError as exc:
             raise FragmentError(f"{exc.filename or name}:{exc.lineno}: {exc.message}") from None

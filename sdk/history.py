@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
 from etalage.profile import (
     MAX_DECISION_PAGES,
+    MAX_SAFE_INT,
     CartState,
     EventEntry,
     Profile,
@@ -70,13 +72,18 @@ def add_interest(
     current = decayed_interest(score, at, now, policy.interest_half_life)
     profile.interest[topic] = (round(current + amount, 4), moment)
     if len(profile.interest) > policy.interest_keep:
-        ranked = sorted(
-            profile.interest.items(),
+        # The topic just fed stays: a fresh interest must not lose to older, stronger ones
+        # before it had the chance to grow.
+        others = sorted(
+            (item for item in profile.interest.items() if item[0] != topic),
             key=lambda item: (
                 -decayed_interest(item[1][0], item[1][1], now, policy.interest_half_life)
             ),
         )
-        profile.interest = dict(ranked[: policy.interest_keep])
+        kept = dict(others[: policy.interest_keep - 1])
+        profile.interest = {
+            name: value for name, value in profile.interest.items() if name in kept or name == topic
+        }
 
 
 def record_search(
@@ -88,7 +95,7 @@ def record_search(
     valid_until: int | None = None,
 ) -> None:
     """Record a search; repeating a term moves it to the front with the newer horizon."""
-    term = " ".join(term.split())[:MAX_TERM_LENGTH]
+    term = " ".join(term.split())[:MAX_TERM_LENGTH].rstrip()
     if not term:
         return
     profile.searches = [s for s in profile.searches if s.term.casefold() != term.casefold()]
@@ -151,7 +158,11 @@ def _clean(data: Mapping[str, Any]) -> dict[str, Any]:
     for key, value in list(data.items())[:MAX_EVENT_FIELDS]:
         if isinstance(value, str):
             kept[str(key)[:30]] = value[:MAX_EVENT_VALUE_LENGTH]
-        elif isinstance(value, bool | int | float) or value is None:
+        elif isinstance(value, bool) or value is None:
+            kept[str(key)[:30]] = value
+        elif isinstance(value, int) and abs(value) <= MAX_SAFE_INT:
+            kept[str(key)[:30]] = value
+        elif isinstance(value, float) and math.isfinite(value):
             kept[str(key)[:30]] = value
     return kept
 
@@ -168,9 +179,10 @@ def record_decisions(
     slots: Mapping[str, tuple[str | None, str | None]],
 ) -> None:
     """Remember the last pages' decisions (rule and reason per slot) for "Why am I seeing this?"."""
+    path = path[:MAX_PATH_LENGTH]
     profile.decisions = [d for d in profile.decisions if d.get("path") != path]
     entry = {
-        "path": path[:MAX_PATH_LENGTH],
+        "path": path,
         "at": _epoch(now),
         "slots": {slot: [rule, reason] for slot, (rule, reason) in slots.items()},
     }

@@ -7,12 +7,14 @@ cookie that was signed by us but written by an older version never reaches the r
 
 from __future__ import annotations
 
+import math
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 MAX_DECISION_PAGES = 3
+MAX_SAFE_INT = 2**53  # beyond this an integer loses precision as a float (and in JSON readers)
 
 
 @dataclass
@@ -98,9 +100,9 @@ class Profile:
             data["w"] = [_trim([e.path, e.at, e.topic, e.valid_until]) for e in self.views]
         if self.interest:
             data["n"] = {topic: [score, at] for topic, (score, at) in self.interest.items()}
-        if self.cart.items or self.cart.updated_at is not None:
+        if self.cart != CartState():
             data["c"] = _trim([self.cart.items, self.cart.value, self.cart.updated_at])
-        if self.purchases:
+        if self.purchases or self.purchase_total:
             data["p"] = [self.purchases, self.purchase_total]
         if self.prefs:
             data["r"] = dict(self.prefs)
@@ -119,7 +121,7 @@ class Profile:
         """Rebuild a profile from `to_compact` output; `ValueError` on any unexpected shape."""
         try:
             return cls._from_compact(data)
-        except (TypeError, KeyError, IndexError, AttributeError) as exc:
+        except (TypeError, KeyError, IndexError, AttributeError, ArithmeticError) as exc:
             raise ValueError(f"not a compact profile: {exc}") from None
 
     @classmethod
@@ -199,7 +201,7 @@ def _dict(value: Any) -> dict[str, Any]:
 
 
 def _int(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
+    if isinstance(value, bool) or not isinstance(value, int) or abs(value) > MAX_SAFE_INT:
         raise ValueError(f"not a compact profile: expected an integer, got {value!r}")
     return value
 
@@ -211,6 +213,10 @@ def _opt_int(value: Any) -> int | None:
 def _float(value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ValueError(f"not a compact profile: expected a number, got {value!r}")
+    if isinstance(value, int):
+        value = _int(value)
+    if not math.isfinite(value):
+        raise ValueError(f"not a compact profile: expected a finite number, got {value!r}")
     return float(value)
 
 

@@ -17,6 +17,8 @@ from typing import Any
 from etalage.profile import Profile
 
 MIN_INTEREST = 0.1  # below this decayed score a topic no longer counts as an interest
+MAX_DURATION = timedelta(days=100 * 366)
+_DERIVED_INTEREST_KEYS = frozenset({"top", "topics"})  # `interest.top` is not a topic's score
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|min|h|d|w)\s*$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "min": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -48,8 +50,10 @@ def parse_duration(text: str | int | float) -> timedelta:
         if not match:
             raise ValueError(f"bad duration {text!r} (use e.g. 14d, 12h, 30m)")
         seconds = float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
-    if seconds <= 0:
+    if not seconds > 0:  # also rejects NaN
         raise ValueError(f"bad duration {text!r}: must be positive")
+    if seconds > MAX_DURATION.total_seconds():
+        raise ValueError(f"bad duration {text!r}: longer than {MAX_DURATION.days} days")
     return timedelta(seconds=seconds)
 
 
@@ -114,6 +118,21 @@ def is_relevant(at: int, valid_until: int | None, window: timedelta, now: dateti
     return moment - at <= window.total_seconds()
 
 
+def _starts_new_visit(profile: Profile, policy: HistoryPolicy, moment: float) -> bool:
+    """Whether a request at `moment` would count as a new visit (the gap has passed)."""
+    last = profile.last_seen
+    return last is not None and moment - last > policy.visit_gap.total_seconds()
+
+
+def _iso_date(epoch: int | None, timezone: tzinfo) -> str | None:
+    if epoch is None:
+        return None
+    try:
+        return datetime.fromtimestamp(epoch, timezone).date().isoformat()
+    except (OverflowError, ValueError, OSError):  # a horizon beyond what datetime can show
+        return None
+
+
 def _days(seconds: float) -> float:
     return round(seconds / 86400, 3)
 
@@ -165,9 +184,9 @@ def derive_attributes(
     }
     if profile.first_seen is not None:
         attrs["visits.first_seen_days"] = _days(moment - profile.first_seen)
-    previous = profile.prev_visit_seen if profile.prev_visit_seen is not None else None
-    if previous is None and profile.last_seen is not None and moment - profile.last_seen > 0:
-        previous = profile.last_seen
+    previous = profile.prev_visit_seen
+    if _starts_new_visit(profile, policy, moment):
+        previous = profile.last_seen  # `now` opens a visit that is not recorded yet
     if previous is not None:
         attrs["visits.last_seen_days"] = _days(moment - previous)
 
@@ -183,10 +202,9 @@ def derive_attributes(
         attrs["search.last"] = last.term
         attrs["search.last.age_days"] = _days(moment - last.at)
         attrs["search.last.age_hours"] = _hours(moment - last.at)
-        if last.valid_until is not None:
-            attrs["search.last.valid_until"] = (
-                datetime.fromtimestamp(last.valid_until, timezone).date().isoformat()
-            )
+        until_date = _iso_date(last.valid_until, timezone)
+        if until_date is not None:
+            attrs["search.last.valid_until"] = until_date
 
     views = [
         v for v in profile.views if is_relevant(v.at, v.valid_until, policy.view_relevant_for, now)
@@ -202,7 +220,8 @@ def derive_attributes(
 
     scores = interest_scores(profile, policy, now)
     for topic, score in scores.items():
-        attrs[f"interest.{topic}"] = score
+        if topic not in _DERIVED_INTEREST_KEYS:
+            attrs[f"interest.{topic}"] = score
     topics = [topic for topic, score in scores.items() if score >= MIN_INTEREST]
     attrs["interest.topics"] = topics
     if topics:

@@ -16,6 +16,7 @@ from user_agents import parse as parse_user_agent
 
 MAX_QUERY_VALUE = 200
 MAX_QUERY_KEYS = 20
+MAX_LANGUAGES = 20
 _PREFETCH_HEADERS = (b"sec-purpose", b"purpose", b"x-moz", b"x-purpose")
 
 
@@ -69,7 +70,8 @@ class RequestFacts:
         for key, value in parse_qsl(raw_query, keep_blank_values=False):
             if len(query) >= MAX_QUERY_KEYS:
                 break
-            query.setdefault(key[:40], value[:MAX_QUERY_VALUE])
+            if key:
+                query.setdefault(key[:40], value[:MAX_QUERY_VALUE])
         prefetch = any(b"prefetch" in headers.get(name, b"").lower() for name in _PREFETCH_HEADERS)
         return cls(
             path=scope.get("path", "/"),
@@ -125,5 +127,21 @@ def _referrer_host(referrer: str) -> str | None:
 
 
 def _locale(accept_language: str) -> str | None:
-    first = accept_language.split(",", 1)[0].split(";", 1)[0].strip()
-    return first[:20] or None if first and first != "*" else None
+    """The most preferred language tag (highest ``q``, first on a tie); None for none or ``*``."""
+    best: str | None = None
+    best_q = 0.0
+    for part in accept_language.split(",")[:MAX_LANGUAGES]:
+        tag, *params = (piece.strip() for piece in part.split(";"))
+        if not tag or tag == "*":
+            continue
+        q = 1.0
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        if 0 < q <= 1 and q > best_q:
+            best, best_q = tag[:20], q
+    return best

@@ -1,0 +1,586 @@
+"""Signed cookies: the profile under a byte budget, bad cookies, key rotation, consent."""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from hypothesis import event, given, settings
+from hypothesis import strategies as st
+from itsdangerous import TimestampSigner, URLSafeSerializer, URLSafeTimedSerializer
+
+from etalage.cookie import DEFAULT_MAX_BYTES, ConsentCodec, DecodedProfile, ProfileCodec
+from etalage.history import (
+    record_decisions,
+    record_event,
+    record_exposure,
+    record_request,
+    record_search,
+    record_view,
+)
+from etalage.middleware.cookies import set_cookie
+from etalage.profile import EventEntry, Profile, SearchEntry, ViewEntry
+from etalage.recency import MIN_INTEREST, HistoryPolicy, decayed_interest, is_relevant
+
+SECRET = "current-secret"
+OLD_SECRET = "retired-secret"
+NOW = datetime(2026, 5, 10, 12, 0, tzinfo=UTC)
+POLICY = HistoryPolicy()
+MAX_AGE = timedelta(days=180)
+RULE_IDS = ["hero-sale", "newsletter", "continue-search", "cross-sell", "b" * 64]
+
+
+def ago(**delta: float) -> int:
+    return int((NOW - timedelta(**delta)).timestamp())
+
+
+def sample_profile() -> Profile:
+    profile = Profile.new(NOW - timedelta(days=3))
+    record_request(profile, POLICY, NOW - timedelta(days=3))
+    record_request(profile, POLICY, NOW)
+    record_search(profile, POLICY, NOW, "tent", valid_until=ago(days=-30))
+    record_view(profile, POLICY, NOW, "/products/tent", topic="camping")
+    record_event(profile, POLICY, NOW, "add_to_cart", {"sku": "tent", "price": 129.0})
+    record_exposure(profile, "hero-sale")
+    profile.prefs["name"] = "Zoë"
+    return profile
+
+
+def signed_at(moment: datetime, data: object, secret: str = SECRET) -> str:
+    """A profile cookie signed by `secret` as if at `moment`."""
+
+    class Signer(TimestampSigner):
+        def get_timestamp(self) -> int:
+            return int(moment.timestamp())
+
+    serializer = URLSafeTimedSerializer(secret, salt="etalage.profile", signer=Signer)
+    return serializer.dumps(data)
+
+
+def header(value: str) -> bytes:
+    return b"Set-Cookie: " + set_cookie(
+        "etalage", value, max_age=int(MAX_AGE.total_seconds()), secure=True
+    )
+
+
+# --- round trip and bad cookies -------------------------------------------------------------
+
+
+def test_encode_then_decode_gives_the_profile_back():
+    codec = ProfileCodec([SECRET])
+    profile = sample_profile()
+    decoded = codec.decode(codec.encode(profile, POLICY, NOW))
+    assert decoded == DecodedProfile(profile, reissue=False)
+
+
+def test_a_lone_surrogate_from_json_input_round_trips():
+    codec = ProfileCodec([SECRET])
+    profile = Profile(id="v", prefs={"name": "Zo\ud800ë"})
+    assert codec.decode(codec.encode(profile, POLICY, NOW)).profile == profile
+
+
+def test_the_value_is_cookie_safe():
+    value = ProfileCodec([SECRET]).encode(sample_profile(), POLICY, NOW)
+    allowed = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.")
+    assert set(value) <= allowed
+
+
+@settings(deadline=None, max_examples=100)
+@given(
+    st.builds(
+        Profile,
+        id=st.text(min_size=1, max_size=64),
+        visits=st.integers(min_value=0, max_value=10**6),
+        searches=st.lists(
+            st.builds(SearchEntry, st.text(max_size=40), st.integers(0, 2**34)), max_size=3
+        ),
+        views=st.lists(
+            st.builds(ViewEntry, st.text(max_size=40), st.integers(0, 2**34)), max_size=3
+        ),
+        prefs=st.dictionaries(st.text(max_size=10), st.text(max_size=40), max_size=3),
+    )
+)
+def test_small_profiles_round_trip_unchanged(profile):
+    codec = ProfileCodec([SECRET])
+    assert codec.decode(codec.encode(profile, POLICY, NOW)).profile == profile
+
+
+def test_a_missing_cookie_is_no_profile():
+    codec = ProfileCodec([SECRET])
+    assert codec.decode(None) == DecodedProfile(None)
+    assert codec.decode("") == DecodedProfile(None)
+
+
+def test_a_tampered_payload_is_refused():
+    codec = ProfileCodec([SECRET])
+    value = codec.encode(sample_profile(), POLICY, NOW)
+    position = 5
+    swapped = "A" if value[position] != "A" else "B"
+    tampered = value[:position] + swapped + value[position + 1 :]
+    assert codec.decode(tampered) == DecodedProfile(None)
+
+
+def test_a_tampered_signature_is_refused():
+    codec = ProfileCodec([SECRET])
+    value = codec.encode(sample_profile(), POLICY, NOW)
+    payload, _, signature = value.rpartition(".")
+    flipped = ("A" if signature[0] != "A" else "B") + signature[1:]
+    assert codec.decode(f"{payload}.{flipped}") == DecodedProfile(None)
+
+
+def test_a_profile_swapped_into_a_valid_signature_is_refused():
+    codec = ProfileCodec([SECRET])
+    mine = codec.encode(Profile(id="mine", visits=1), POLICY, NOW)
+    theirs = codec.encode(Profile(id="theirs", visits=99), POLICY, NOW)
+    their_payload = theirs.rsplit(".", 2)[0]
+    my_timestamp, my_signature = mine.rsplit(".", 2)[1:]
+    forged = f"{their_payload}.{my_timestamp}.{my_signature}"
+    assert codec.decode(forged) == DecodedProfile(None)
+
+
+@pytest.mark.parametrize("cut", [1, 5, 20, -1, -10])
+def test_a_truncated_cookie_is_refused(cut):
+    codec = ProfileCodec([SECRET])
+    value = codec.encode(sample_profile(), POLICY, NOW)
+    assert codec.decode(value[:cut]) == DecodedProfile(None)
+
+
+def test_a_cookie_signed_with_a_foreign_key_is_refused():
+    value = ProfileCodec(["someone-elses-secret"]).encode(sample_profile(), POLICY, NOW)
+    assert ProfileCodec([SECRET]).decode(value) == DecodedProfile(None)
+
+
+def test_a_consent_cookie_is_not_a_profile_cookie():
+    value = ConsentCodec([SECRET]).encode(True)
+    assert ProfileCodec([SECRET]).decode(value) == DecodedProfile(None)
+
+
+def test_an_expired_cookie_is_refused():
+    codec = ProfileCodec([SECRET], max_age=timedelta(days=30))
+    data = sample_profile().to_compact()
+    assert codec.decode(signed_at(datetime.now(UTC) - timedelta(days=29), data)).profile
+    assert codec.decode(signed_at(datetime.now(UTC) - timedelta(days=31), data)) == (
+        DecodedProfile(None)
+    )
+
+
+def test_an_expired_cookie_signed_with_an_old_key_is_refused():
+    codec = ProfileCodec([SECRET, OLD_SECRET], max_age=timedelta(days=30))
+    data = sample_profile().to_compact()
+    value = signed_at(datetime.now(UTC) - timedelta(days=31), data, OLD_SECRET)
+    assert codec.decode(value) == DecodedProfile(None)
+
+
+def test_a_cookie_signed_in_the_future_is_refused():
+    value = signed_at(datetime.now(UTC) + timedelta(days=2), sample_profile().to_compact())
+    assert ProfileCodec([SECRET]).decode(value) == DecodedProfile(None)
+
+
+@pytest.mark.parametrize("data", [[1, 2], "profile", None, {"i": ""}, {"i": "v", "v": "x"}])
+def test_a_signed_cookie_of_an_unknown_shape_is_refused(data):
+    value = signed_at(datetime.now(UTC), data)
+    assert ProfileCodec([SECRET]).decode(value) == DecodedProfile(None)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "not-a-cookie",
+        "a.b.c",
+        "....",
+        ".",
+        "\x00\xff\xfe",
+        "\udcff\udcfe.abc.def",
+        "Zoë.é.ü",
+        "eyJ.AAAA.BBBB",
+        ".eJw.AAAA.BBBB",
+        '"quoted"',
+    ],
+)
+def test_garbage_is_no_profile(value):
+    assert ProfileCodec([SECRET]).decode(value) == DecodedProfile(None)
+
+
+def test_an_oversized_cookie_is_refused_before_it_is_read():
+    generous = ProfileCodec([SECRET], max_bytes=100_000)
+    digests = [hashlib.sha256(str(n).encode()).hexdigest() for n in range(400)]
+    profile = Profile(id="v", prefs={"digests": digests})
+    value = generous.encode(profile, POLICY, NOW)
+    assert len(value) > 2 * DEFAULT_MAX_BYTES
+    assert generous.decode(value).profile == profile
+    assert ProfileCodec([SECRET]).decode(value) == DecodedProfile(None)
+
+
+@settings(deadline=None, max_examples=200)
+@given(st.text(max_size=9000))
+def test_decoding_arbitrary_text_never_raises(value):
+    assert ProfileCodec([SECRET]).decode(value) == DecodedProfile(None)
+
+
+@settings(deadline=None, max_examples=200)
+@given(position=st.integers(min_value=0), replacement=st.text(min_size=1, max_size=3))
+def test_decoding_a_mangled_cookie_never_raises(position, replacement):
+    codec = ProfileCodec([SECRET])
+    profile = sample_profile()
+    value = codec.encode(profile, POLICY, NOW)
+    position %= len(value)
+    mangled = value[:position] + replacement + value[position + 1 :]
+    decoded = codec.decode(mangled)
+    assert decoded.profile is None or decoded.profile == profile
+
+
+def test_codecs_need_a_key():
+    with pytest.raises(ValueError):
+        ProfileCodec([])
+    with pytest.raises(ValueError):
+        ProfileCodec([""])
+    with pytest.raises(ValueError):
+        ConsentCodec([])
+
+
+# --- key rotation -------------------------------------------------------------------------
+
+
+def test_a_cookie_signed_with_an_old_key_is_read_and_flagged_for_reissue():
+    profile = sample_profile()
+    old_value = ProfileCodec([OLD_SECRET]).encode(profile, POLICY, NOW)
+    rotated = ProfileCodec([SECRET, OLD_SECRET])
+    assert rotated.decode(old_value) == DecodedProfile(profile, reissue=True)
+
+
+def test_a_cookie_signed_with_the_current_key_is_not_reissued():
+    profile = sample_profile()
+    rotated = ProfileCodec([SECRET, OLD_SECRET])
+    assert rotated.decode(rotated.encode(profile, POLICY, NOW)) == DecodedProfile(profile, False)
+
+
+def test_the_first_key_signs():
+    profile = sample_profile()
+    value = ProfileCodec([SECRET, OLD_SECRET]).encode(profile, POLICY, NOW)
+    assert ProfileCodec([SECRET]).decode(value) == DecodedProfile(profile, False)
+    assert ProfileCodec([OLD_SECRET]).decode(value) == DecodedProfile(None)
+
+
+def test_a_retired_key_no_longer_verifies():
+    value = ProfileCodec([OLD_SECRET]).encode(sample_profile(), POLICY, NOW)
+    assert ProfileCodec([SECRET]).decode(value) == DecodedProfile(None)
+
+
+# --- consent --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("choice", [True, False])
+def test_consent_round_trips(choice):
+    codec = ConsentCodec([SECRET])
+    assert codec.decode(codec.encode(choice)) is choice
+
+
+@pytest.mark.parametrize("value", [None, "", "1", "yes", "true", "a" * 300, "\udcff"])
+def test_consent_is_unknown_without_a_valid_cookie(value):
+    assert ConsentCodec([SECRET]).decode(value) is None
+
+
+def test_forged_consent_is_unknown():
+    forged = ConsentCodec(["attacker"]).encode(True)
+    assert ConsentCodec([SECRET]).decode(forged) is None
+
+
+def test_a_tampered_consent_cookie_is_unknown():
+    codec = ConsentCodec([SECRET])
+    value = codec.encode(False)
+    payload, _, signature = value.rpartition(".")
+    assert codec.decode(codec.encode(True).rpartition(".")[0] + "." + signature) is None
+    assert codec.decode(payload + ".") is None
+
+
+@pytest.mark.parametrize("data", [2, True, "1", [1], {"yes": 1}, None])
+def test_a_signed_consent_other_than_yes_or_no_is_unknown(data):
+    value = URLSafeSerializer(SECRET, salt="etalage.consent").dumps(data)
+    assert ConsentCodec([SECRET]).decode(value) is None
+
+
+def test_consent_signed_with_an_old_key_still_counts():
+    value = ConsentCodec([OLD_SECRET]).encode(True)
+    assert ConsentCodec([SECRET, OLD_SECRET]).decode(value) is True
+
+
+def test_a_profile_cookie_is_not_consent():
+    value = ProfileCodec([SECRET]).encode(Profile(id="v", visits=1), POLICY, NOW)
+    assert ConsentCodec([SECRET]).decode(value) is None
+
+
+# --- the byte budget ------------------------------------------------------------------------
+
+
+def noise(seed: int, length: int) -> str:
+    """Text zlib cannot shrink, so that a few entries really fill the budget."""
+    rng = random.Random(seed)
+    return "".join(chr(rng.randrange(0x100, 0x800)) for _ in range(length))
+
+
+def stuffed_profile(views: int = 60, path_length: int = 100) -> Profile:
+    profile = Profile(id="visitor-1", visits=3, first_seen=ago(days=40), last_seen=ago())
+    profile.views = [
+        ViewEntry(f"/p{n:03d}/" + noise(n, path_length), ago(minutes=n), "topic")
+        for n in range(views)
+    ]
+    return profile
+
+
+def test_a_profile_under_budget_is_not_trimmed_even_when_stale():
+    codec = ProfileCodec([SECRET])
+    profile = Profile(id="v", searches=[SearchEntry("old", ago(days=200))])
+    assert codec.decode(codec.encode(profile, POLICY, NOW)).profile == profile
+
+
+def test_an_irrelevant_old_search_is_evicted_before_a_fresh_one():
+    codec = ProfileCodec([SECRET])
+    profile = stuffed_profile()
+    profile.searches = [SearchEntry("fresh", ago(days=1)), SearchEntry("old", ago(days=20))]
+    decoded = codec.decode(codec.encode(profile, POLICY, NOW)).profile
+    assert decoded is not None
+    assert [s.term for s in decoded.searches] == ["fresh"]
+
+
+def fits(profile: Profile) -> bool:
+    codec = ProfileCodec([SECRET])
+    return codec.decode(codec.encode(profile, POLICY, NOW)).profile == profile
+
+
+def brimful() -> Profile:
+    """A profile with as many fresh views as the budget takes."""
+    views = 1
+    while fits(stuffed_profile(views + 1, path_length=40)):
+        views += 1
+    return stuffed_profile(views, path_length=40)
+
+
+def test_a_search_past_its_horizon_is_evicted_before_views():
+    profile = brimful()
+    profile.searches = [SearchEntry(noise(1001, 80), ago(days=2), valid_until=ago(days=1))]
+    assert not fits(profile)
+    codec = ProfileCodec([SECRET])
+    decoded = codec.decode(codec.encode(profile, POLICY, NOW)).profile
+    assert decoded is not None
+    assert decoded.searches == []
+    assert decoded.views == profile.views
+
+
+def test_an_event_past_its_own_horizon_is_evicted_as_stale():
+    profile = brimful()
+    profile.events = [
+        EventEntry("webinar", ago(hours=3), {"valid_until": ago(hours=1), "t": noise(1002, 60)})
+    ]
+    assert not fits(profile)
+    codec = ProfileCodec([SECRET])
+    decoded = codec.decode(codec.encode(profile, POLICY, NOW)).profile
+    assert decoded is not None
+    assert decoded.events == []
+    assert decoded.views == profile.views
+
+
+def test_weak_interest_is_evicted_as_stale():
+    profile = brimful()
+    profile.interest = {noise(2000 + n, 40): (1.0, ago(days=60)) for n in range(3)}
+    assert not fits(profile)
+    codec = ProfileCodec([SECRET])
+    decoded = codec.decode(codec.encode(profile, POLICY, NOW)).profile
+    assert decoded is not None
+    assert decoded.interest == {}
+    assert decoded.views == profile.views
+
+
+def test_the_oldest_views_go_first_and_searches_outlast_views():
+    codec = ProfileCodec([SECRET])
+    profile = stuffed_profile()
+    profile.searches = [SearchEntry(f"term {n}", ago(hours=n)) for n in range(5)]
+    value = codec.encode(profile, POLICY, NOW)
+    decoded = codec.decode(value).profile
+    assert decoded is not None
+    assert len(value) <= DEFAULT_MAX_BYTES
+    assert decoded.searches == profile.searches
+    assert 0 < len(decoded.views) < len(profile.views)
+    assert decoded.views == profile.views[: len(decoded.views)]
+
+
+def test_past_decisions_go_before_history():
+    codec = ProfileCodec([SECRET])
+    profile = stuffed_profile(views=10)
+    profile.decisions = [
+        {"path": f"/page-{n}", "at": ago(), "slots": {"hero": ["rule", noise(3000 + n, 300)]}}
+        for n in range(3)
+    ]
+    decoded = codec.decode(codec.encode(profile, POLICY, NOW)).profile
+    assert decoded is not None
+    assert decoded.views == profile.views
+    assert decoded.decisions == profile.decisions[: len(decoded.decisions)]
+    assert len(decoded.decisions) < 3
+
+
+def test_the_oldest_dismissals_go_before_stated_preferences():
+    codec = ProfileCodec([SECRET])
+    prefs = {"name": "Zoë", "email": "zoe@example.org", "interests": ["hiking", "camping"]}
+    profile = Profile(
+        id="visitor-1",
+        prefs=dict(prefs),
+        dismissed={f"rule-{n:03d}-" + noise(5000 + n, 30): ago(minutes=n) for n in range(100)},
+    )
+    value = codec.encode(profile, POLICY, NOW)
+    assert len(value) <= DEFAULT_MAX_BYTES
+    decoded = codec.decode(value).profile
+    assert decoded is not None
+    assert decoded.prefs == prefs
+    newest = sorted(profile.dismissed, key=profile.dismissed.__getitem__, reverse=True)
+    assert set(decoded.dismissed) == set(newest[: len(decoded.dismissed)])
+    assert 0 < len(decoded.dismissed) < 100
+
+
+def test_an_oversized_profile_keeps_identity_and_purchases():
+    codec = ProfileCodec([SECRET])
+    profile = Profile(
+        id="visitor-1",
+        visits=7,
+        first_seen=ago(days=100),
+        last_seen=ago(),
+        purchases=2,
+        purchase_total=99.5,
+        last_purchase=ago(days=3),
+        prefs={f"k{n}": noise(4000 + n, 200) for n in range(20)},
+        exposures={noise(6000 + n, 30): n for n in range(50)},
+    )
+    value = codec.encode(profile, POLICY, NOW)
+    assert len(value) <= DEFAULT_MAX_BYTES
+    decoded = codec.decode(value).profile
+    assert decoded is not None
+    assert (decoded.id, decoded.visits, decoded.first_seen) == ("visitor-1", 7, ago(days=100))
+    assert (decoded.purchases, decoded.purchase_total) == (2, 99.5)
+    assert decoded.last_purchase == ago(days=3)
+
+
+def test_a_small_budget_still_gives_a_readable_cookie():
+    codec = ProfileCodec([SECRET], max_bytes=200)
+    profile = sample_profile()
+    decoded = codec.decode(codec.encode(profile, POLICY, NOW)).profile
+    assert decoded is not None
+    assert (decoded.id, decoded.visits) == (profile.id, profile.visits)
+
+
+BUDGET_POLICY = HistoryPolicy(search_keep=40, view_keep=40, event_keep=20, interest_keep=20)
+long_text = st.text(min_size=1, max_size=300) | st.text(
+    st.characters(min_codepoint=0x80), min_size=40, max_size=300
+)
+steps = st.one_of(
+    st.tuples(st.just("search"), long_text, st.none() | st.integers(-5, 60)),
+    st.tuples(st.just("view"), long_text, st.none() | st.text(max_size=60)),
+    st.tuples(st.just("many searches"), st.integers(0, 2**32), st.integers(1, 40)),
+    st.tuples(st.just("many views"), st.integers(0, 2**32), st.integers(1, 40)),
+    st.tuples(
+        st.just("event"),
+        st.sampled_from(["video_play", "newsletter_signup", "compare"]),
+        st.dictionaries(st.text(max_size=40), st.text(max_size=100), max_size=8),
+    ),
+    st.tuples(st.just("cart"), st.floats(min_value=0, max_value=1e6), st.integers(1, 9)),
+    st.tuples(st.just("purchase"), st.floats(min_value=0, max_value=1e6), st.none()),
+    st.tuples(st.just("pref"), st.sampled_from(["name", "email"]), st.text(max_size=60)),
+    st.tuples(st.just("pref"), st.just("channel"), st.sampled_from(["email", "sms", "post"])),
+    st.tuples(st.just("interests"), st.lists(st.text(max_size=30), max_size=12), st.none()),
+    st.tuples(st.just("expose"), st.sampled_from(RULE_IDS), st.none()),
+    st.tuples(st.just("dismiss"), st.sampled_from(RULE_IDS), st.none()),
+    st.tuples(st.just("decide"), st.text(max_size=200), st.text(max_size=200)),
+)
+pauses = st.sampled_from([0, 60, 3600]) | st.integers(0, 4 * 86400)
+histories = st.lists(st.tuples(pauses, steps), min_size=1, max_size=120)
+
+
+def replay(history: list) -> tuple[Profile, datetime]:
+    moment = NOW - timedelta(days=365)
+    profile = Profile.new(moment)
+    for advance, (kind, first, second) in history:
+        moment += timedelta(seconds=advance)
+        record_request(profile, BUDGET_POLICY, moment)
+        if kind == "search":
+            horizon = None if second is None else int(moment.timestamp()) + second * 86400
+            record_search(profile, BUDGET_POLICY, moment, first, valid_until=horizon)
+        elif kind == "view":
+            record_view(profile, BUDGET_POLICY, moment, "/" + first, topic=second)
+        elif kind == "many searches":
+            for n in range(second):
+                record_search(profile, BUDGET_POLICY, moment, noise(first + n, 80))
+        elif kind == "many views":
+            for n in range(second):
+                path = "/" + noise(first + n, 150)
+                record_view(profile, BUDGET_POLICY, moment, path, topic=noise(first - n, 30))
+        elif kind == "event":
+            record_event(profile, BUDGET_POLICY, moment, first, second)
+        elif kind == "cart":
+            record_event(
+                profile, BUDGET_POLICY, moment, "add_to_cart", {"price": first, "qty": second}
+            )
+        elif kind == "purchase":
+            record_event(profile, BUDGET_POLICY, moment, "purchase", {"value": first})
+        elif kind == "pref":
+            profile.prefs[first] = second
+        elif kind == "interests":
+            profile.prefs["interests"] = first
+        elif kind == "expose":
+            record_exposure(profile, first)
+        elif kind == "dismiss":
+            record_event(profile, BUDGET_POLICY, moment, "dismiss", {"rule": first})
+        elif kind == "decide":
+            record_decisions(profile, moment, first, {"hero": ("continue-search", second)})
+    return profile, moment
+
+
+def relevant_searches(profile: Profile, now: datetime) -> list[SearchEntry]:
+    window = BUDGET_POLICY.search_relevant_for
+    return [s for s in profile.searches if is_relevant(s.at, s.valid_until, window, now)]
+
+
+def relevant_views(profile: Profile, now: datetime) -> list[ViewEntry]:
+    window = BUDGET_POLICY.view_relevant_for
+    return [v for v in profile.views if is_relevant(v.at, v.valid_until, window, now)]
+
+
+def only_relevant(profile: Profile, now: datetime) -> bool:
+    events_window = BUDGET_POLICY.event_relevant_for
+    half_life = BUDGET_POLICY.interest_half_life
+    return (
+        profile.searches == relevant_searches(profile, now)
+        and profile.views == relevant_views(profile, now)
+        and all(is_relevant(e.at, None, events_window, now) for e in profile.events)
+        and all(
+            decayed_interest(score, at, now, half_life) >= MIN_INTEREST
+            for score, at in profile.interest.values()
+        )
+    )
+
+
+@settings(deadline=None, max_examples=100)
+@given(histories)
+def test_every_set_cookie_stays_under_4096_bytes_and_keeps_what_matters(history):
+    profile, now = replay(history)
+    codec = ProfileCodec([SECRET])
+    value = codec.encode(profile, BUDGET_POLICY, now)
+    assert len(header(value)) < 4096
+
+    decoded = codec.decode(value).profile
+    assert decoded is not None
+    assert (decoded.id, decoded.visits, decoded.purchases) == (
+        profile.id,
+        profile.visits,
+        profile.purchases,
+    )
+    event("fits" if decoded == profile else "evicted")
+    if decoded == profile:
+        return
+    assert only_relevant(decoded, now)
+    relevant = relevant_searches(profile, now)
+    assert decoded.searches == relevant[: len(decoded.searches)]
+    if relevant:
+        assert decoded.searches[0] == relevant[0]
+    views = relevant_views(profile, now)
+    assert decoded.views == views[: len(decoded.views)]
+    if decoded.views != views:
+        assert decoded.decisions == []
