@@ -15,7 +15,7 @@ from etalage.cookie import ConsentCodec, ProfileCodec
 from etalage.errors import ConfigError
 from etalage.events import make_sink
 from etalage.middleware.cookies import delete_cookie, parse_cookie_header, set_cookie
-from etalage.middleware.endpoints import DEMO_SHIFT_COOKIE, Endpoints
+from etalage.middleware.endpoints import CONSENT_MAX_AGE, DEMO_SHIFT_COOKIE, Endpoints
 from etalage.middleware.fragment_cache import FragmentCache
 from etalage.middleware.headers import header_value
 from etalage.middleware.personalize import PagePersonalizer
@@ -254,13 +254,14 @@ class EtalageMiddleware:
         now = self.clock() + timedelta(seconds=shift)
         facts = RequestFacts.from_scope(scope, ruleset.site.timezone, now)
         cookies = parse_cookie_header(scope.get("headers", []))
-        consent = self.consent_codec.decode(cookies.get(self.consent_cookie_name))
+        consent, consent_reissue = self.consent_codec.read(cookies.get(self.consent_cookie_name))
         visitor = Visitor(
             facts=facts,
             now=now,
             consent=consent,
             had_profile_cookie=self.cookie_name in cookies,
             time_shift=shift,
+            consent_reissue=consent_reissue,
         )
         if consent is not True or visitor.is_canonical or self.store is not None:
             return visitor
@@ -279,6 +280,23 @@ class EtalageMiddleware:
         secure = visitor.facts.is_https
         if visitor.is_canonical:
             return []
+        headers: list[tuple[bytes, bytes]] = []
+        if visitor.consent_reissue and visitor.consent is not None:
+            value = self.consent_codec.encode(visitor.consent)
+            headers.append(
+                (
+                    b"set-cookie",
+                    set_cookie(
+                        self.consent_cookie_name, value, max_age=CONSENT_MAX_AGE, secure=secure
+                    ),
+                )
+            )
+            visitor.consent_reissue = False
+        return headers + self._profile_cookie_headers(visitor, ruleset, secure)
+
+    def _profile_cookie_headers(
+        self, visitor: Visitor, ruleset: Ruleset, secure: bool
+    ) -> list[tuple[bytes, bytes]]:
         if self.store is not None:
             return self._id_cookie_headers(visitor, secure)
         if visitor.personalization_allowed and visitor.profile is not None:

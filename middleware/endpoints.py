@@ -96,6 +96,7 @@ class Endpoints:
             raise BadRequest("field 'personalization' must be true or false")
         visitor = state.visitor
         visitor.consent = granted
+        visitor.consent_reissue = False  # the choice is signed anew right here
         response = self._answer(scope, fields, {"personalization": granted})
         secure = visitor.facts.is_https
         value = self.mw.consent_codec.encode(granted)

@@ -13,7 +13,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from itsdangerous import BadSignature, URLSafeSerializer, URLSafeTimedSerializer
+from itsdangerous import (
+    BadSignature,
+    Signer,
+    TimestampSigner,
+    URLSafeSerializer,
+    URLSafeTimedSerializer,
+)
 
 from etalage.profile import Profile
 from etalage.recency import MIN_INTEREST, HistoryPolicy, decayed_interest, is_relevant
@@ -56,6 +62,53 @@ class _CompactJSON:
         return json.loads(text)
 
 
+class _KeyCaching:
+    """Remembers derived keys: itsdangerous derives one (a SHA-1) for every sign and verify."""
+
+    _derived: dict[bytes | None, bytes]
+
+    def derive_key(self, secret_key: str | bytes | None = None) -> bytes:
+        cache_key = secret_key.encode() if isinstance(secret_key, str) else secret_key
+        derived = self._derived.get(cache_key)
+        if derived is None:
+            derived = super().derive_key(secret_key)  # type: ignore[misc]
+            self._derived[cache_key] = derived
+        return derived
+
+
+class _CachingSigner(_KeyCaching, Signer):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._derived = {}
+
+
+class _CachingTimestampSigner(_KeyCaching, TimestampSigner):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._derived = {}
+
+
+class _OneSigner:
+    """Serializer mixin: build the signer once instead of once per call."""
+
+    _signers: dict[Any, Any]
+
+    def make_signer(self, salt: str | bytes | None = None) -> Any:
+        signers = self.__dict__.setdefault("_signers", {})
+        signer = signers.get(salt)
+        if signer is None:
+            signer = signers[salt] = super().make_signer(salt)  # type: ignore[misc]
+        return signer
+
+
+class _TimedSerializer(_OneSigner, URLSafeTimedSerializer):
+    default_signer = _CachingTimestampSigner
+
+
+class _Serializer(_OneSigner, URLSafeSerializer):
+    default_signer = _CachingSigner
+
+
 def _check_keys(secret_keys: Sequence[str]) -> list[str]:
     keys = [key for key in secret_keys if key]
     if not keys:
@@ -76,8 +129,8 @@ class ProfileCodec:
     ) -> None:
         keys = _check_keys(secret_keys)
         # itsdangerous signs with the *last* key of its list; ours is newest first.
-        self._all = URLSafeTimedSerializer(list(reversed(keys)), salt=salt, serializer=_CompactJSON)
-        self._current = URLSafeTimedSerializer(keys[0], salt=salt, serializer=_CompactJSON)
+        self._all = _TimedSerializer(list(reversed(keys)), salt=salt, serializer=_CompactJSON)
+        self._current = _TimedSerializer(keys[0], salt=salt, serializer=_CompactJSON)
         self.max_age = max_age
         self.max_bytes = max_bytes
 
@@ -232,8 +285,8 @@ class ConsentCodec:
 
     def __init__(self, secret_keys: Sequence[str], *, salt: str = "etalage.consent") -> None:
         keys = _check_keys(secret_keys)
-        self._current = URLSafeSerializer(keys[0], salt=salt)
-        self._all = URLSafeSerializer(list(reversed(keys)), salt=salt)
+        self._current = _Serializer(keys[0], salt=salt)
+        self._all = _Serializer(list(reversed(keys)), salt=salt)
 
     def encode(self, consent: bool) -> str:
         """The signed value for a yes or no."""
@@ -241,12 +294,21 @@ class ConsentCodec:
 
     def decode(self, value: str | None) -> bool | None:
         """The recorded choice, or None when absent, forged or unreadable."""
+        return self.read(value)[0]
+
+    def read(self, value: str | None) -> tuple[bool | None, bool]:
+        """``(choice, reissue)``: `reissue` is True when an older key signed the cookie."""
         if not value or len(value) > 200:
-            return None
+            return None, False
+        reissue = False
         try:
-            data = self._all.loads(value)
+            data = self._current.loads(value)
         except Exception:  # noqa: BLE001 - a forged cookie means "not asked", never an error
-            return None
+            try:
+                data = self._all.loads(value)
+                reissue = True
+            except Exception:  # noqa: BLE001
+                return None, False
         if data in (0, 1) and not isinstance(data, bool):
-            return bool(data)
-        return None
+            return bool(data), reissue
+        return None, False

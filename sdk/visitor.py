@@ -35,6 +35,7 @@ class Visitor:
     stored_id: str | None = None  # profile store mode: the id the cookie carried
     id_reissue: bool = False  # ... signed with an older key
     store_failed: bool = False  # the store did not answer: serve defaults, save nothing
+    consent_reissue: bool = False  # the consent cookie was signed with an older key
 
     @property
     def personalization_allowed(self) -> bool:

@@ -251,6 +251,10 @@ def test_cookie_signed_with_an_old_key_is_accepted_and_reissued(app, clock):
     [cookie] = [c for c in set_cookies(response) if c.startswith("etalage=")]
     reissued = ProfileCodec(["new-secret"]).decode(cookie.split(";")[0].split("=", 1)[1])
     assert reissued.profile is not None and not reissued.reissue
+    [choice] = [c for c in set_cookies(response) if c.startswith("etalage_consent=")]
+    value = choice.split(";")[0].split("=", 1)[1]
+    assert ConsentCodec(["new-secret"]).read(value) == (True, False)
+    assert "HttpOnly" in choice and "SameSite=Lax" in choice
 
 
 def test_foreign_key_cookie_is_ignored(app, clock):
