@@ -287,6 +287,7 @@ class ConsentCodec:
         keys = _check_keys(secret_keys)
         self._current = _Serializer(keys[0], salt=salt)
         self._all = _Serializer(list(reversed(keys)), salt=salt)
+        self._verdicts: dict[str, tuple[bool | None, bool]] = {}
 
     def encode(self, consent: bool) -> str:
         """The signed value for a yes or no."""
@@ -300,6 +301,17 @@ class ConsentCodec:
         """``(choice, reissue)``: `reissue` is True when an older key signed the cookie."""
         if not value or len(value) > 200:
             return None, False
+        # A visitor sends the same consent value on every request and it carries no timestamp,
+        # so its verdict can be remembered (the HMAC check costs more than the rest of reading).
+        known = self._verdicts.get(value)
+        if known is None:
+            known = self._verify(value)
+            if len(self._verdicts) >= 10_000:
+                self._verdicts.clear()
+            self._verdicts[value] = known
+        return known
+
+    def _verify(self, value: str) -> tuple[bool | None, bool]:
         reissue = False
         try:
             data = self._current.loads(value)
