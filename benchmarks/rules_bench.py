@@ -32,8 +32,8 @@ from etalage.rules.conditions import compile_condition
 CASES = (
     Path(__file__).resolve().parents[1].parent / "shared" / "conformance" / "growthbook-cases.json"
 )
-REPETITIONS = 200
-ROUNDS = 5
+REPETITIONS = 40
+ROUNDS = 25  # many short rounds: the best one is the least disturbed by a noisy machine
 
 
 def load_cases() -> list[tuple[dict[str, Any], dict[str, Any], dict[str, Any]]]:
