@@ -9,6 +9,7 @@ request with defaults and logs once per outage, never a 5xx.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -139,6 +140,10 @@ class RedisProfileStore:
             if not self._down:
                 self._down = True
                 logger.error("profile store %s unavailable, serving defaults: %s", self.url, exc)
+                # Pooled connections to a restarted server are all stale: drop them at once
+                # rather than meeting them one by one as a string of new "outages".
+                with contextlib.suppress(Exception):
+                    await self._redis.connection_pool.disconnect()
             raise StoreUnavailable(str(exc)) from None
         if self._down:
             self._down = False
