@@ -54,6 +54,10 @@ class RequestState:
         Raises `ValueError` when `data` is unusable for the event type.
         """
         payload = dict(data or {})
+        if type == "dismiss":
+            rule = self.ruleset.rule(str(payload.get("rule", "")))
+            if rule is None or not rule.dismissible:
+                raise ValueError(f"data.rule: no dismissible rule {payload.get('rule')!r}")
         recorded = self.visitor.record_event(self.ruleset.history, type, payload)
         if recorded and self.event_sink is not None and type in CONVERSIONS:
             value = _conversion_value(payload)

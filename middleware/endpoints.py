@@ -258,6 +258,10 @@ async def _read_fields(scope: Scope, receive: Receive) -> dict[str, Any]:
             raise BadRequest("body is not valid JSON") from None
         if not isinstance(data, dict):
             raise BadRequest("JSON body must be an object")
+        try:  # "\ud800" is valid JSON but no text: it could not be stored or shown again
+            json.dumps(data, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            raise BadRequest("JSON body holds a lone surrogate (\\ud800-\\udfff)") from None
         return data
     try:
         text = body.decode("utf-8")

@@ -30,6 +30,7 @@ rules:
     slot: greeting
     fragment: greeting.html
     when: {prefs.name: {$exists: true}}
+    dismissible: true
   - id: broken
     slot: broken
     fragment: broken.html

@@ -463,3 +463,28 @@ def test_answers_to_post_pass_through_unpersonalized(rules_path, clock):
     assert "Compact hero" in client.get("/").text
     profile = client.get("/_etalage/profile", headers={"Accept": "application/json"}).json()
     assert [v["path"] for v in profile["stored"]["views"]] == ["/"]
+
+
+def test_lone_surrogates_in_json_are_refused_not_a_500(client):
+    consent(client)
+    response = client.post(
+        "/_etalage/preferences",
+        content=b'{"name": "\\ud800"}',
+        headers={"Content-Type": "application/json"},
+    )
+    assert response.status_code == 400
+    assert "surrogate" in response.text
+    assert client.get("/_etalage/profile").status_code == 200
+
+
+@pytest.mark.parametrize("rule", ["no-such-rule", "continue-search"])
+def test_only_dismissible_rules_can_be_dismissed(client, rule):
+    consent(client)
+    response = client.post(
+        "/_etalage/event",
+        json={"type": "dismiss", "data": {"rule": rule}},
+        headers={"Accept": "application/json"},
+    )
+    assert response.status_code == 400
+    profile = client.get("/_etalage/profile", headers={"Accept": "application/json"}).json()
+    assert profile["stored"]["dismissed"] == {}
