@@ -45,6 +45,7 @@ class RequestState:
     ruleset: Ruleset
     decisions: dict[str, Any] = field(default_factory=dict)
     if_none_match: str | None = None
+    method: str = "GET"
     event_sink: Any = None
     store: RedisProfileStore | None = None
 
@@ -175,6 +176,7 @@ class EtalageMiddleware:
             visitor,
             ruleset,
             if_none_match=header_value(scope.get("headers", []), b"if-none-match"),
+            method=scope["method"],
             event_sink=self.event_sink,
             store=self.store,
         )

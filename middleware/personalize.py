@@ -88,7 +88,8 @@ class PagePersonalizer:
         visitor, ruleset = state.visitor, state.ruleset
         upstream_headers = list(start.get("headers", []))
         skeleton = self.mw.skeletons.compile(body, header_value(upstream_headers, b"etag"))
-        if visitor.personalization_allowed:
+        seen = state.method == "GET"  # a HEAD shows nobody anything: nothing to remember
+        if visitor.personalization_allowed and seen:
             self._record_page(visitor, ruleset, skeleton)
         slots = [name for name in skeleton.slot_names if name in ruleset.slots]
         if not slots and not self.mw.demo_mode:
@@ -113,7 +114,8 @@ class PagePersonalizer:
             )
             state.decisions = dict(decisions)
             visitor.decisions = dict(decisions)
-            self._record_decisions(visitor, decisions)
+            if seen:
+                self._record_decisions(visitor, decisions)
             if replacements:
                 out = skeleton.render(replacements)
         if self.mw.demo_mode:

@@ -488,3 +488,10 @@ def test_only_dismissible_rules_can_be_dismissed(client, rule):
     assert response.status_code == 400
     profile = client.get("/_etalage/profile", headers={"Accept": "application/json"}).json()
     assert profile["stored"]["dismissed"] == {}
+
+
+def test_head_records_nothing_about_the_visitor(client):
+    consent(client)
+    client.head("/?q=tent")
+    profile = client.get("/_etalage/profile", headers={"Accept": "application/json"}).json()
+    assert profile["stored"]["searches"] == [] and profile["stored"]["views"] == []
