@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import secrets
+import random
 import time
 from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass
@@ -32,7 +32,7 @@ from etalage.middleware.headers import (
     personalized_headers,
     variant_etag,
 )
-from etalage.middleware.skeleton import PageSkeleton
+from etalage.middleware.skeleton import PageSkeleton, Slot
 from etalage.rules import Decision, FragmentAction, HideAction, ReorderAction, Ruleset
 from etalage.site_check import fragment_problems
 from etalage.visitor import Visitor
@@ -98,6 +98,7 @@ class PagePersonalizer:
         page_facts["path"] = visitor.facts.path
         attrs = visitor.attributes(ruleset, page_facts)
         out = body
+        replacements: dict[str, bytes] = {}
         if slots:
             profile = visitor.profile if visitor.personalization_allowed else None
             decisions = dict(
@@ -118,9 +119,11 @@ class PagePersonalizer:
                 self._record_decisions(visitor, decisions)
             if replacements:
                 out = skeleton.render(replacements)
+        toolbar = b""
         if self.mw.demo_mode:
-            out = insert_before_body_end(out, self._toolbar(visitor, attrs, state))
-        etag = variant_etag(out)
+            toolbar = self._toolbar(visitor, attrs, state)
+            out = insert_before_body_end(out, toolbar)
+        etag = variant_etag(skeleton.digest, replacements, toolbar)
         duration = (time.perf_counter() - started_at) * 1000
         headers = personalized_headers(
             upstream_headers, body_length=len(out), etag=etag, duration_ms=duration
@@ -185,6 +188,7 @@ class PagePersonalizer:
         view = dict(attrs)
         view["name"] = attrs.get("prefs.name")
         view["consent"] = visitor.personalization_allowed
+        page_key: tuple[tuple[str, str], ...] | None = None
         for name, decision in decisions.items():
             rule = decision.rule
             if rule is None:
@@ -196,28 +200,22 @@ class PagePersonalizer:
             elif isinstance(action, ReorderAction):
                 replacements[name] = slot.reordered(action.order(attrs))
             elif isinstance(action, FragmentAction):
+                if page_key is None:
+                    page_key = tuple(sorted(page_facts.items()))
                 renderer = self.renderer(ruleset)
-                why_url = f"{self.mw.prefix}profile#rule-{rule.id}"
-                rule_info = {"id": rule.id, "slot": name, "reason": decision.reason}
-                default = slot.default_text
+                # Everything but `visitor` that the fragment's context is made of.
                 fixed = (
                     renderer.folder,
                     action.template,
                     rule.id,
                     name,
                     decision.reason,
-                    why_url,
-                    default,
-                    tuple(sorted(page_facts.items())),
+                    slot.default_text,
+                    page_key,
                 )
-
-                context = {
-                    "page": page_facts,
-                    "rule": rule_info,
-                    "why_url": why_url,
-                    "default": Markup(default),
-                }
-                render = partial(_render_fragment, renderer, action.template, context)
+                render = partial(
+                    _render_fragment, renderer, action.template, self, page_facts, decision, slot
+                )
                 try:
                     html = self.mw.fragment_cache.render(fixed, view, render)
                 except FragmentError as exc:
@@ -237,7 +235,8 @@ class PagePersonalizer:
     def _record_decisions(self, visitor: Visitor, decisions: Mapping[str, Decision]) -> None:
         profile = visitor.profile
         sink = self.mw.event_sink
-        answer = secrets.token_hex(6)  # groups one answer's exposures
+        # Groups one answer's exposures; not a secret, so no system entropy call per request.
+        answer = f"{random.getrandbits(48):012x}"
         for decision in decisions.values():
             if decision.rule is not None and profile is not None:
                 record_exposure(profile, decision.rule.id)
@@ -274,10 +273,23 @@ class PagePersonalizer:
 def _render_fragment(
     renderer: FragmentRenderer,
     template: str,
-    context: dict[str, Any],
+    personalizer: PagePersonalizer,
+    page_facts: dict[str, str],
+    decision: Decision,
+    slot: Slot,
     visitor_view: Mapping[str, Any],
 ) -> str:
-    return renderer.render(template, {**context, "visitor": visitor_view})
+    """Render one fragment (only on a fragment cache miss: its context is built here)."""
+    assert decision.rule is not None
+    rule_id = decision.rule.id
+    context = {
+        "page": page_facts,
+        "rule": {"id": rule_id, "slot": slot.name, "reason": decision.reason},
+        "why_url": f"{personalizer.mw.prefix}profile#rule-{rule_id}",
+        "default": Markup(slot.default_text),
+        "visitor": visitor_view,
+    }
+    return renderer.render(template, context)
 
 
 def _epoch_end_of_day(raw: str | None, ruleset: Ruleset, now: datetime) -> int | None:

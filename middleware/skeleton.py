@@ -8,11 +8,13 @@ it came (invalid UTF-8, CRLF and all). It never raises on bad input; oddities be
 
 from __future__ import annotations
 
+import hashlib
 import html
 import re
 from bisect import bisect_left
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 _TAG_NAME = re.compile(rb"[A-Za-z][^\t\n\f\r />]*")
 _SKIP = re.compile(rb"[\t\n\f\r /]*")
@@ -59,7 +61,7 @@ class Slot:
     items: tuple[SlotItem, ...] = ()
     item_gaps: tuple[bytes, ...] = ()
 
-    @property
+    @cached_property
     def default_text(self) -> str:
         """The default inner HTML decoded as UTF-8 (undecodable bytes replaced), for templates."""
         return self.inner.decode("utf-8", "replace")
@@ -93,6 +95,7 @@ class PageSkeleton:
 
     __slots__ = (
         "source",
+        "digest",
         "chunks",
         "slots",
         "slot_names",
@@ -111,6 +114,7 @@ class PageSkeleton:
         warnings: tuple[str, ...],
     ) -> None:
         self.source = source
+        self.digest = hashlib.blake2b(source, digest_size=20).digest()
         self.chunks = chunks
         self.slots = slots
         self.slot_names = frozenset(slot.name for slot in slots)

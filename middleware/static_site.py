@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
 
 from etalage.errors import ConfigError
@@ -22,6 +21,14 @@ class _Page:
     etag: str
     signature: tuple[int, int]
     checked_at: float
+
+    @property
+    def headers(self) -> list[tuple[bytes, bytes]]:
+        return [
+            (b"content-type", b"text/html; charset=utf-8"),
+            (b"content-length", str(len(self.body)).encode()),
+            (b"etag", self.etag.encode("latin-1")),
+        ]
 
 
 class StaticSite:
@@ -55,12 +62,9 @@ class StaticSite:
         if scope["type"] == "http" and scope["method"] in ("GET", "HEAD"):
             page = self._page(scope["path"])
             if page is not None:
-                response = Response(
-                    page.body,
-                    media_type="text/html; charset=utf-8",
-                    headers={"ETag": page.etag},
-                )
-                await response(scope, receive, send)
+                await send({"type": "http.response.start", "status": 200, "headers": page.headers})
+                body = b"" if scope["method"] == "HEAD" else page.body
+                await send({"type": "http.response.body", "body": body})
                 return
         await self.files(scope, receive, send)
 

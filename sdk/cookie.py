@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import logging
+import time
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -27,6 +29,7 @@ from etalage.recency import MIN_INTEREST, HistoryPolicy, decayed_interest, is_re
 logger = logging.getLogger("etalage")
 
 DEFAULT_MAX_BYTES = 3800  # a browser keeps 4096 bytes per cookie, name and attributes included
+DEFAULT_RECENT_COOKIES = 1024
 
 
 @dataclass(frozen=True)
@@ -117,7 +120,14 @@ def _check_keys(secret_keys: Sequence[str]) -> list[str]:
 
 
 class ProfileCodec:
-    """Signs and reads the profile cookie (`itsdangerous`, timestamped, zlib when it helps)."""
+    """Signs and reads the profile cookie (`itsdangerous`, timestamped, zlib when it helps).
+
+    The last `recent` cookie values it wrote or verified are remembered with their profile: a
+    visitor's next request carries the value written on the previous one, and reading it again
+    (HMAC, base64, zlib, JSON, shape checks) would cost more than the rest of the request. The
+    key is the whole signed value, so only values this codec signed or verified can hit, and
+    the signing time is kept so an expired value is still refused.
+    """
 
     def __init__(
         self,
@@ -126,6 +136,7 @@ class ProfileCodec:
         salt: str = "etalage.profile",
         max_age: timedelta = timedelta(days=180),
         max_bytes: int = DEFAULT_MAX_BYTES,
+        recent: int = DEFAULT_RECENT_COOKIES,
     ) -> None:
         keys = _check_keys(secret_keys)
         # itsdangerous signs with the *last* key of its list; ours is newest first.
@@ -133,11 +144,14 @@ class ProfileCodec:
         self._current = _TimedSerializer(keys[0], salt=salt, serializer=_CompactJSON)
         self.max_age = max_age
         self.max_bytes = max_bytes
+        self._recent = _RecentCookies(recent)
 
     def encode(self, profile: Profile, policy: HistoryPolicy, now: datetime) -> str:
         """The signed cookie value, at most `max_bytes` long: the least relevant entries go first."""
+        signed_at = int(time.time())  # itsdangerous stamps this second or a later one
         value = self._current.dumps(profile.to_compact())
         if len(value) <= self.max_bytes:
+            self._recent.put(value, signed_at, profile, reissue=False)
             return value
         trimmed = Profile.from_compact(json.loads(_dumps(profile.to_compact())))
         for evict in _evictions(trimmed, policy, now):
@@ -164,12 +178,15 @@ class ProfileCodec:
         if not value or len(value) > 2 * self.max_bytes:
             return DecodedProfile(None)
         max_age = int(self.max_age.total_seconds())
+        known = self._recent.get(value, not_before=int(time.time()) - max_age)
+        if known is not None:
+            return known
         try:
-            data = self._current.loads(value, max_age=max_age)
+            data, signed_at = self._current.loads(value, max_age=max_age, return_timestamp=True)
             reissue = False
         except BadSignature:
             try:
-                data = self._all.loads(value, max_age=max_age)
+                data, signed_at = self._all.loads(value, max_age=max_age, return_timestamp=True)
             except BadSignature:
                 return DecodedProfile(None)
             except Exception:  # noqa: BLE001 - hostile input must never become a 500
@@ -178,10 +195,40 @@ class ProfileCodec:
         except Exception:  # noqa: BLE001 - e.g. bad base64 or zlib data under a valid signature
             return DecodedProfile(None)
         try:
-            return DecodedProfile(Profile.from_compact(data), reissue)
+            profile = Profile.from_compact(data)
         except ValueError:
             logger.info("etalage: profile cookie with an unknown shape ignored")
             return DecodedProfile(None)
+        self._recent.put(value, int(signed_at.timestamp()), profile, reissue=reissue)
+        return DecodedProfile(profile, reissue)
+
+
+class _RecentCookies:
+    """A bounded LRU of signed values and the profile each holds (kept as a private copy)."""
+
+    def __init__(self, max_entries: int) -> None:
+        self.max_entries = max_entries
+        self._entries: OrderedDict[str, tuple[int, Profile, bool]] = OrderedDict()
+
+    def get(self, value: str, *, not_before: int) -> DecodedProfile | None:
+        """The decoded profile (a fresh copy) of a known value signed at or after `not_before`."""
+        entry = self._entries.get(value)
+        if entry is None:
+            return None
+        signed_at, profile, reissue = entry
+        if signed_at < not_before:
+            del self._entries[value]
+            return None
+        self._entries.move_to_end(value)
+        return DecodedProfile(profile.copy(), reissue)
+
+    def put(self, value: str, signed_at: int, profile: Profile, *, reissue: bool) -> None:
+        if self.max_entries < 1:
+            return
+        self._entries[value] = (signed_at, profile.copy(), reissue)
+        self._entries.move_to_end(value)
+        while len(self._entries) > self.max_entries:
+            self._entries.popitem(last=False)
 
 
 def _evictions(profile: Profile, policy: HistoryPolicy, now: datetime) -> list[Callable[[], bool]]:

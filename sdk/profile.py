@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -17,7 +17,7 @@ MAX_DECISION_PAGES = 3
 MAX_SAFE_INT = 2**53  # beyond this an integer loses precision as a float (and in JSON readers)
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class SearchEntry:
     """One search: the term, when it was made, and until when it stays relevant (if known)."""
 
@@ -26,7 +26,7 @@ class SearchEntry:
     valid_until: int | None = None
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class ViewEntry:
     """One page view: the path, its topic (from the page's meta tag) and its horizon."""
 
@@ -36,7 +36,7 @@ class ViewEntry:
     valid_until: int | None = None
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class EventEntry:
     """A recorded event (``add_to_cart``, ``purchase``, ``dismiss`` or a custom type)."""
 
@@ -45,7 +45,7 @@ class EventEntry:
     data: dict[str, Any] = field(default_factory=dict)
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class CartState:
     """The cart as last reported: item count, value and when it changed."""
 
@@ -115,6 +115,24 @@ class Profile:
         if self.decisions:
             data["k"] = list(self.decisions)
         return data
+
+    def copy(self) -> Profile:
+        """An independent copy: recording into it leaves this profile as it was.
+
+        Entries are frozen, so copying the containers is enough; preference values that are
+        lists (e.g. interests) are copied too.
+        """
+        return replace(
+            self,
+            searches=list(self.searches),
+            views=list(self.views),
+            interest=dict(self.interest),
+            prefs={k: list(v) if isinstance(v, list) else v for k, v in self.prefs.items()},
+            exposures=dict(self.exposures),
+            dismissed=dict(self.dismissed),
+            events=list(self.events),
+            decisions=list(self.decisions),
+        )
 
     @classmethod
     def from_compact(cls, data: Any) -> Profile:

@@ -190,10 +190,12 @@ def derive_attributes(
     if previous is not None:
         attrs["visits.last_seen_days"] = _days(moment - previous)
 
+    # The relevance test of `is_relevant`, inlined: these loops run on every personalized page.
+    oldest = moment - policy.search_relevant_for.total_seconds()
     searches = [
         s
         for s in profile.searches
-        if is_relevant(s.at, s.valid_until, policy.search_relevant_for, now)
+        if s.at >= oldest and (s.valid_until is None or moment <= s.valid_until)
     ]
     attrs["search.count"] = len(searches)
     attrs["search.recent"] = list(dict.fromkeys(s.term for s in searches))
@@ -206,8 +208,11 @@ def derive_attributes(
         if until_date is not None:
             attrs["search.last.valid_until"] = until_date
 
+    oldest = moment - policy.view_relevant_for.total_seconds()
     views = [
-        v for v in profile.views if is_relevant(v.at, v.valid_until, policy.view_relevant_for, now)
+        v
+        for v in profile.views
+        if v.at >= oldest and (v.valid_until is None or moment <= v.valid_until)
     ]
     attrs["view.count"] = len(views)
     attrs["view.recent"] = list(dict.fromkeys(v.path for v in views))

@@ -138,5 +138,6 @@ def run_site(
         port=port,
         workers=workers,
         log_level="warning",
+        access_log=False,  # access lines are INFO, below the level shown: skip building them
     )
     return 0

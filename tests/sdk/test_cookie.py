@@ -68,17 +68,24 @@ def header(value: str) -> bytes:
 # --- round trip and bad cookies -------------------------------------------------------------
 
 
+def round_trips(profile: Profile) -> tuple[Profile | None, Profile | None]:
+    """`profile` encoded, then read back by the writing codec (from its memory of recent
+    values) and by a fresh codec with the same key (HMAC, zlib, JSON, shape checks)."""
+    writer = ProfileCodec([SECRET])
+    value = writer.encode(profile, POLICY, NOW)
+    return writer.decode(value).profile, ProfileCodec([SECRET]).decode(value).profile
+
+
 def test_encode_then_decode_gives_the_profile_back():
-    codec = ProfileCodec([SECRET])
     profile = sample_profile()
-    decoded = codec.decode(codec.encode(profile, POLICY, NOW))
-    assert decoded == DecodedProfile(profile, reissue=False)
+    assert round_trips(profile) == (profile, profile)
+    codec = ProfileCodec([SECRET])
+    assert codec.decode(codec.encode(profile, POLICY, NOW)) == DecodedProfile(profile, False)
 
 
 def test_a_lone_surrogate_from_json_input_round_trips():
-    codec = ProfileCodec([SECRET])
     profile = Profile(id="v", prefs={"name": "Zo\ud800ë"})
-    assert codec.decode(codec.encode(profile, POLICY, NOW)).profile == profile
+    assert round_trips(profile) == (profile, profile)
 
 
 def test_the_value_is_cookie_safe():
@@ -103,8 +110,65 @@ def test_the_value_is_cookie_safe():
     )
 )
 def test_small_profiles_round_trip_unchanged(profile):
+    assert round_trips(profile) == (profile, profile)
+
+
+# --- remembered values ----------------------------------------------------------------------
+
+
+def test_a_value_the_codec_wrote_is_read_back_without_verifying_it_again(monkeypatch):
     codec = ProfileCodec([SECRET])
-    assert codec.decode(codec.encode(profile, POLICY, NOW)).profile == profile
+    profile = sample_profile()
+    value = codec.encode(profile, POLICY, NOW)
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("verified again")
+
+    monkeypatch.setattr(codec._current, "loads", refuse)
+    assert codec.decode(value) == DecodedProfile(profile, reissue=False)
+
+
+def test_a_verified_value_is_remembered_with_its_reissue_flag():
+    old = ProfileCodec([OLD_SECRET])
+    value = old.encode(sample_profile(), POLICY, NOW)
+    codec = ProfileCodec([SECRET, OLD_SECRET])
+    assert codec.decode(value).reissue is True
+    assert codec.decode(value).reissue is True  # the second read is from memory
+
+
+def test_a_remembered_value_still_expires(monkeypatch):
+    codec = ProfileCodec([SECRET], max_age=timedelta(days=30))
+    value = codec.encode(sample_profile(), POLICY, NOW)
+    assert codec.decode(value).profile is not None
+    later = datetime.now(UTC).timestamp() + timedelta(days=31).total_seconds()
+    monkeypatch.setattr("etalage.cookie.time.time", lambda: later)
+    assert codec.decode(value) == DecodedProfile(None)
+
+
+def test_changing_a_decoded_profile_does_not_change_the_remembered_one():
+    codec = ProfileCodec([SECRET])
+    value = codec.encode(sample_profile(), POLICY, NOW)
+    first = codec.decode(value).profile
+    assert first is not None
+    record_search(first, POLICY, NOW, "stove")
+    first.prefs["name"] = "Eve"
+    first.exposures["hero-sale"] = 9
+    assert codec.decode(value).profile == sample_profile_with_id(first.id)
+
+
+def sample_profile_with_id(visitor_id: str) -> Profile:
+    profile = sample_profile()
+    profile.id = visitor_id
+    return profile
+
+
+def test_the_memory_of_recent_values_is_bounded_and_can_be_turned_off(monkeypatch):
+    codec = ProfileCodec([SECRET], recent=2)
+    values = [codec.encode(Profile(id=f"visitor-{n}"), POLICY, NOW) for n in range(3)]
+    assert list(codec._recent._entries) == values[1:]
+    off = ProfileCodec([SECRET], recent=0)
+    off.encode(sample_profile(), POLICY, NOW)
+    assert not off._recent._entries
 
 
 def test_a_missing_cookie_is_no_profile():
@@ -332,21 +396,21 @@ def stuffed_profile(views: int = 60, path_length: int = 100) -> Profile:
 def test_a_profile_under_budget_is_not_trimmed_even_when_stale():
     codec = ProfileCodec([SECRET])
     profile = Profile(id="v", searches=[SearchEntry("old", ago(days=200))])
-    assert codec.decode(codec.encode(profile, POLICY, NOW)).profile == profile
+    assert ProfileCodec([SECRET]).decode(codec.encode(profile, POLICY, NOW)).profile == profile
 
 
 def test_an_irrelevant_old_search_is_evicted_before_a_fresh_one():
     codec = ProfileCodec([SECRET])
     profile = stuffed_profile()
     profile.searches = [SearchEntry("fresh", ago(days=1)), SearchEntry("old", ago(days=20))]
-    decoded = codec.decode(codec.encode(profile, POLICY, NOW)).profile
+    decoded = ProfileCodec([SECRET]).decode(codec.encode(profile, POLICY, NOW)).profile
     assert decoded is not None
     assert [s.term for s in decoded.searches] == ["fresh"]
 
 
 def fits(profile: Profile) -> bool:
     codec = ProfileCodec([SECRET])
-    return codec.decode(codec.encode(profile, POLICY, NOW)).profile == profile
+    return ProfileCodec([SECRET]).decode(codec.encode(profile, POLICY, NOW)).profile == profile
 
 
 def brimful() -> Profile:
@@ -362,7 +426,7 @@ def test_a_search_past_its_horizon_is_evicted_before_views():
     profile.searches = [SearchEntry(noise(1001, 80), ago(days=2), valid_until=ago(days=1))]
     assert not fits(profile)
     codec = ProfileCodec([SECRET])
-    decoded = codec.decode(codec.encode(profile, POLICY, NOW)).profile
+    decoded = ProfileCodec([SECRET]).decode(codec.encode(profile, POLICY, NOW)).profile
     assert decoded is not None
     assert decoded.searches == []
     assert decoded.views == profile.views
@@ -375,7 +439,7 @@ def test_an_event_past_its_own_horizon_is_evicted_as_stale():
     ]
     assert not fits(profile)
     codec = ProfileCodec([SECRET])
-    decoded = codec.decode(codec.encode(profile, POLICY, NOW)).profile
+    decoded = ProfileCodec([SECRET]).decode(codec.encode(profile, POLICY, NOW)).profile
     assert decoded is not None
     assert decoded.events == []
     assert decoded.views == profile.views
@@ -386,7 +450,7 @@ def test_weak_interest_is_evicted_as_stale():
     profile.interest = {noise(2000 + n, 40): (1.0, ago(days=60)) for n in range(3)}
     assert not fits(profile)
     codec = ProfileCodec([SECRET])
-    decoded = codec.decode(codec.encode(profile, POLICY, NOW)).profile
+    decoded = ProfileCodec([SECRET]).decode(codec.encode(profile, POLICY, NOW)).profile
     assert decoded is not None
     assert decoded.interest == {}
     assert decoded.views == profile.views
@@ -412,7 +476,7 @@ def test_past_decisions_go_before_history():
         {"path": f"/page-{n}", "at": ago(), "slots": {"hero": ["rule", noise(3000 + n, 300)]}}
         for n in range(3)
     ]
-    decoded = codec.decode(codec.encode(profile, POLICY, NOW)).profile
+    decoded = ProfileCodec([SECRET]).decode(codec.encode(profile, POLICY, NOW)).profile
     assert decoded is not None
     assert decoded.views == profile.views
     assert decoded.decisions == profile.decisions[: len(decoded.decisions)]
@@ -462,7 +526,7 @@ def test_an_oversized_profile_keeps_identity_and_purchases():
 def test_a_small_budget_still_gives_a_readable_cookie():
     codec = ProfileCodec([SECRET], max_bytes=200)
     profile = sample_profile()
-    decoded = codec.decode(codec.encode(profile, POLICY, NOW)).profile
+    decoded = ProfileCodec([SECRET]).decode(codec.encode(profile, POLICY, NOW)).profile
     assert decoded is not None
     assert (decoded.id, decoded.visits) == (profile.id, profile.visits)
 
