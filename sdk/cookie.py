@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -25,11 +24,11 @@ from itsdangerous import (
 
 from etalage.profile import Profile
 from etalage.recency import MIN_INTEREST, HistoryPolicy, decayed_interest, is_relevant
+from etalage.recent_profiles import DEFAULT_RECENT_PROFILES, RecentProfiles
 
 logger = logging.getLogger("etalage")
 
 DEFAULT_MAX_BYTES = 3800  # a browser keeps 4096 bytes per cookie, name and attributes included
-DEFAULT_RECENT_COOKIES = 1024
 
 
 @dataclass(frozen=True)
@@ -136,7 +135,7 @@ class ProfileCodec:
         salt: str = "etalage.profile",
         max_age: timedelta = timedelta(days=180),
         max_bytes: int = DEFAULT_MAX_BYTES,
-        recent: int = DEFAULT_RECENT_COOKIES,
+        recent: int = DEFAULT_RECENT_PROFILES,
     ) -> None:
         keys = _check_keys(secret_keys)
         # itsdangerous signs with the *last* key of its list; ours is newest first.
@@ -144,14 +143,15 @@ class ProfileCodec:
         self._current = _TimedSerializer(keys[0], salt=salt, serializer=_CompactJSON)
         self.max_age = max_age
         self.max_bytes = max_bytes
-        self._recent = _RecentCookies(recent)
+        # signed value -> (profile, (signing time, signed with an old key?))
+        self._recent: RecentProfiles[tuple[int, bool]] = RecentProfiles(recent)
 
     def encode(self, profile: Profile, policy: HistoryPolicy, now: datetime) -> str:
         """The signed cookie value, at most `max_bytes` long: the least relevant entries go first."""
         signed_at = int(time.time())  # itsdangerous stamps this second or a later one
         value = self._current.dumps(profile.to_compact())
         if len(value) <= self.max_bytes:
-            self._recent.put(value, signed_at, profile, reissue=False)
+            self._recent.put(value, profile, (signed_at, False))
             return value
         trimmed = Profile.from_compact(json.loads(_dumps(profile.to_compact())))
         for evict in _evictions(trimmed, policy, now):
@@ -178,9 +178,13 @@ class ProfileCodec:
         if not value or len(value) > 2 * self.max_bytes:
             return DecodedProfile(None)
         max_age = int(self.max_age.total_seconds())
-        known = self._recent.get(value, not_before=int(time.time()) - max_age)
+        known = self._recent.get(value)
         if known is not None:
-            return known
+            profile, (signed_at, reissue) = known
+            if signed_at >= int(time.time()) - max_age:
+                return DecodedProfile(profile, reissue)
+            self._recent.discard(value)
+            return DecodedProfile(None)
         try:
             data, signed_at = self._current.loads(value, max_age=max_age, return_timestamp=True)
             reissue = False
@@ -199,36 +203,8 @@ class ProfileCodec:
         except ValueError:
             logger.info("etalage: profile cookie with an unknown shape ignored")
             return DecodedProfile(None)
-        self._recent.put(value, int(signed_at.timestamp()), profile, reissue=reissue)
+        self._recent.put(value, profile, (int(signed_at.timestamp()), reissue))
         return DecodedProfile(profile, reissue)
-
-
-class _RecentCookies:
-    """A bounded LRU of signed values and the profile each holds (kept as a private copy)."""
-
-    def __init__(self, max_entries: int) -> None:
-        self.max_entries = max_entries
-        self._entries: OrderedDict[str, tuple[int, Profile, bool]] = OrderedDict()
-
-    def get(self, value: str, *, not_before: int) -> DecodedProfile | None:
-        """The decoded profile (a fresh copy) of a known value signed at or after `not_before`."""
-        entry = self._entries.get(value)
-        if entry is None:
-            return None
-        signed_at, profile, reissue = entry
-        if signed_at < not_before:
-            del self._entries[value]
-            return None
-        self._entries.move_to_end(value)
-        return DecodedProfile(profile.copy(), reissue)
-
-    def put(self, value: str, signed_at: int, profile: Profile, *, reissue: bool) -> None:
-        if self.max_entries < 1:
-            return
-        self._entries[value] = (signed_at, profile.copy(), reissue)
-        self._entries.move_to_end(value)
-        while len(self._entries) > self.max_entries:
-            self._entries.popitem(last=False)
 
 
 def _evictions(profile: Profile, policy: HistoryPolicy, now: datetime) -> list[Callable[[], bool]]:

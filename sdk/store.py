@@ -21,6 +21,7 @@ from typing import Any
 from etalage.errors import EtalageError
 from etalage.profile import Profile
 from etalage.recency import HistoryPolicy
+from etalage.recent_profiles import DEFAULT_RECENT_PROFILES, RecentProfiles
 
 logger = logging.getLogger("etalage")
 
@@ -74,6 +75,7 @@ class RedisProfileStore:
         ttl: timedelta = timedelta(days=180),
         timeout: float = 0.25,
         prefix: str = "etalage:",
+        recent: int = DEFAULT_RECENT_PROFILES,
     ) -> None:
         import redis.asyncio as aioredis
 
@@ -84,6 +86,8 @@ class RedisProfileStore:
             url, socket_timeout=timeout, socket_connect_timeout=timeout, retry_on_timeout=False
         )
         self._down = False
+        # visitor id -> (profile, the JSON it was saved as or read from)
+        self._recent: RecentProfiles[bytes] = RecentProfiles(recent)
 
     def _key(self, visitor_id: str) -> str:
         return f"{self.prefix}profile:{visitor_id}"
@@ -96,20 +100,28 @@ class RedisProfileStore:
         """The stored profile of `visitor_id` (None when unknown or unreadable)."""
         raw = await self._call("GET", self._key(visitor_id))
         if raw is None:
+            self._recent.discard(visitor_id)
             return None
+        known = self._recent.get(visitor_id)
+        if known is not None and known[1] == raw:  # the very JSON last seen: skip parsing it
+            return known[0]
         try:
-            return Profile.from_compact(json.loads(raw))
+            profile = Profile.from_compact(json.loads(raw))
         except ValueError:
             logger.warning("stored profile %s unreadable, starting afresh", visitor_id)
             return None
+        self._recent.put(visitor_id, profile, bytes(raw))
+        return profile
 
     async def save(self, profile: Profile) -> None:
         """Store the profile, refreshing its TTL."""
-        data = json.dumps(profile.to_compact(), separators=(",", ":"))
+        data = json.dumps(profile.to_compact(), separators=(",", ":")).encode()
         await self._call("SET", self._key(profile.id), data, "EX", self.ttl)
+        self._recent.put(profile.id, profile, data)
 
     async def delete(self, visitor_id: str) -> None:
         """Remove a stored profile (forget-me)."""
+        self._recent.discard(visitor_id)
         await self._call("DEL", self._key(visitor_id))
 
     async def identify(

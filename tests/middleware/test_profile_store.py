@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import redis
 from starlette.testclient import TestClient
 
 from etalage.middleware import EtalageMiddleware
+from etalage.profile import Profile
 from etalage.store import RedisProfileStore, VisitorIdCodec
 from tests.support.redis_server import RedisServer
 
@@ -126,3 +127,37 @@ def test_redis_outage_serves_defaults_logs_once_and_recovers(make_client, caplog
         server.start()  # an empty Redis: the visitor keeps the id and starts a new history
         client.get("/?q=lamp")
         assert "Continue your search for 'lamp'" in client.get("/").text
+
+
+def test_a_profile_changed_by_another_worker_is_read_afresh(redis_server):
+    """Each store remembers the JSON it last saved or read; a change elsewhere must win."""
+    import asyncio
+
+    from etalage.history import record_search
+    from etalage.recency import HistoryPolicy
+
+    policy, now = HistoryPolicy(), datetime(2026, 5, 10, 12, tzinfo=UTC)
+
+    async def scenario() -> None:
+        one, two = RedisProfileStore(redis_server.url), RedisProfileStore(redis_server.url)
+        try:
+            profile = Profile(id="visitor-0001")
+            record_search(profile, policy, now, "tent")
+            await one.save(profile)
+            mine = await one.load(profile.id)
+            assert mine is not None and [s.term for s in mine.searches] == ["tent"]
+            mine.prefs["name"] = "not saved"  # a request's change that is never saved
+            theirs = await two.load(profile.id)
+            assert theirs is not None
+            record_search(theirs, policy, now, "stove")
+            await two.save(theirs)
+            again = await one.load(profile.id)
+            assert again is not None and [s.term for s in again.searches] == ["stove", "tent"]
+            assert "name" not in again.prefs
+            await two.delete(profile.id)
+            assert await one.load(profile.id) is None
+        finally:
+            await one.close()
+            await two.close()
+
+    asyncio.run(scenario())

@@ -165,10 +165,10 @@ def sample_profile_with_id(visitor_id: str) -> Profile:
 def test_the_memory_of_recent_values_is_bounded_and_can_be_turned_off(monkeypatch):
     codec = ProfileCodec([SECRET], recent=2)
     values = [codec.encode(Profile(id=f"visitor-{n}"), POLICY, NOW) for n in range(3)]
-    assert list(codec._recent._entries) == values[1:]
+    assert codec._recent.keys() == values[1:]
     off = ProfileCodec([SECRET], recent=0)
     off.encode(sample_profile(), POLICY, NOW)
-    assert not off._recent._entries
+    assert len(off._recent) == 0
 
 
 def test_a_missing_cookie_is_no_profile():

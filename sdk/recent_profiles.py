@@ -1,0 +1,54 @@
+"""`RecentProfiles`: a bounded memory of profiles recently written or read, to skip re-reading.
+
+A visitor's next request carries back what their previous answer wrote (a cookie value, or the
+JSON saved to the profile store). Parsing it again costs more than most of the request, so the
+codec and the store remember, per key, the profile and what it was read from; a hit hands out
+a copy, so a request's changes never reach the remembered profile.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Generic, TypeVar
+
+from etalage.profile import Profile
+
+Meta = TypeVar("Meta")
+
+DEFAULT_RECENT_PROFILES = 1024
+
+
+class RecentProfiles(Generic[Meta]):
+    """An LRU of at most `max_entries` ``key -> (profile, meta)`` (0 turns it off)."""
+
+    def __init__(self, max_entries: int) -> None:
+        self.max_entries = max_entries
+        self._entries: OrderedDict[str, tuple[Profile, Meta]] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def keys(self) -> list[str]:
+        """The remembered keys, least recently used first."""
+        return list(self._entries)
+
+    def get(self, key: str) -> tuple[Profile, Meta] | None:
+        """A copy of the profile remembered under `key`, with its meta, or None."""
+        entry = self._entries.get(key)
+        if entry is None:
+            return None
+        self._entries.move_to_end(key)
+        return entry[0].copy(), entry[1]
+
+    def put(self, key: str, profile: Profile, meta: Meta) -> None:
+        """Remember a copy of `profile` under `key`."""
+        if self.max_entries < 1:
+            return
+        self._entries[key] = (profile.copy(), meta)
+        self._entries.move_to_end(key)
+        while len(self._entries) > self.max_entries:
+            self._entries.popitem(last=False)
+
+    def discard(self, key: str) -> None:
+        """Forget `key`."""
+        self._entries.pop(key, None)
