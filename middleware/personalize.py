@@ -42,6 +42,10 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("etalage")
 
+# A generator of our own, seeded from the system: app code seeding `random` cannot make two
+# answers share an id.
+_ANSWER_IDS = random.Random()
+
 
 @dataclass(frozen=True)
 class PageResult:
@@ -236,7 +240,7 @@ class PagePersonalizer:
         profile = visitor.profile
         sink = self.mw.event_sink
         # Groups one answer's exposures; not a secret, so no system entropy call per request.
-        answer = f"{random.getrandbits(48):012x}"
+        answer = f"{_ANSWER_IDS.getrandbits(48):012x}"
         for decision in decisions.values():
             if decision.rule is not None and profile is not None:
                 record_exposure(profile, decision.rule.id)

@@ -6,7 +6,7 @@ import hashlib
 import os
 import time
 from collections.abc import Callable, MutableMapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -21,10 +21,10 @@ class _Page:
     etag: str
     signature: tuple[int, int]
     checked_at: float
+    headers: list[tuple[bytes, bytes]] = field(init=False)
 
-    @property
-    def headers(self) -> list[tuple[bytes, bytes]]:
-        return [
+    def __post_init__(self) -> None:
+        self.headers = [
             (b"content-type", b"text/html; charset=utf-8"),
             (b"content-length", str(len(self.body)).encode()),
             (b"etag", self.etag.encode("latin-1")),
@@ -62,7 +62,9 @@ class StaticSite:
         if scope["type"] == "http" and scope["method"] in ("GET", "HEAD"):
             page = self._page(scope["path"])
             if page is not None:
-                await send({"type": "http.response.start", "status": 200, "headers": page.headers})
+                # A fresh list: middleware may add to the headers of a message in place.
+                headers = list(page.headers)
+                await send({"type": "http.response.start", "status": 200, "headers": headers})
                 body = b"" if scope["method"] == "HEAD" else page.body
                 await send({"type": "http.response.body", "body": body})
                 return

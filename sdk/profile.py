@@ -119,19 +119,21 @@ class Profile:
     def copy(self) -> Profile:
         """An independent copy: recording into it leaves this profile as it was.
 
-        Entries are frozen, so copying the containers is enough; preference values that are
-        lists (e.g. interests) are copied too.
+        Entries are frozen, so their lists are copied as they are; the JSON-like data inside
+        (preferences, event data, recorded decisions) is copied all the way down.
         """
         return replace(
             self,
             searches=list(self.searches),
             views=list(self.views),
             interest=dict(self.interest),
-            prefs={k: list(v) if isinstance(v, list) else v for k, v in self.prefs.items()},
+            prefs=_copy_json(self.prefs),
             exposures=dict(self.exposures),
             dismissed=dict(self.dismissed),
-            events=list(self.events),
-            decisions=list(self.decisions),
+            events=[
+                EventEntry(e.type, e.at, _copy_json(e.data)) if e.data else e for e in self.events
+            ],
+            decisions=_copy_json(self.decisions),
         )
 
     @classmethod
@@ -191,6 +193,15 @@ class Profile:
             ],
             decisions=[_dict(d) for d in _list(data.get("k", []))][:MAX_DECISION_PAGES],
         )
+
+
+def _copy_json(value: Any) -> Any:
+    """A copy of JSON-like data: dicts and lists copied at every level, scalars shared."""
+    if isinstance(value, dict):
+        return {key: _copy_json(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_copy_json(item) for item in value]
+    return value
 
 
 def _trim(values: list[Any]) -> list[Any]:

@@ -60,8 +60,12 @@ def secret_keys_from_env() -> list[str]:
     return [key.strip() for key in os.environ.get(ENV_SECRETS, "").split(",") if key.strip()]
 
 
-def create_app() -> EtalageMiddleware:
-    """The served ASGI app, configured from the environment (one per uvicorn worker)."""
+def create_app(*, freeze: bool = True) -> EtalageMiddleware:
+    """The served ASGI app, configured from the environment (one per uvicorn worker).
+
+    With `freeze` (what uvicorn gets), everything built up to here is moved out of the
+    garbage collector's reach once the app is ready (see below).
+    """
     from etalage.middleware.static_site import StaticSite
     from etalage.rules import parse_ruleset
 
@@ -84,8 +88,9 @@ def create_app() -> EtalageMiddleware:
     # Everything loaded so far (modules, compiled rules and templates) lives as long as the
     # process: moved out of the collector's reach, a full collection no longer walks it on the
     # request path (each one stalled every in-flight answer ~20 ms; benchmarks/soak.py).
-    gc.collect()
-    gc.freeze()
+    if freeze:
+        gc.collect()
+        gc.freeze()
     return app
 
 
@@ -134,7 +139,9 @@ def run_site(
         if value:
             os.environ[name] = value
     try:
-        create_app()  # fail now, with the file and line, rather than in every worker
+        # Fail now, with the file and line, rather than in every worker; this app is
+        # discarded, so it is not frozen (the worker's collect-then-freeze reclaims it).
+        create_app(freeze=False)
     except EtalageError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

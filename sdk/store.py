@@ -102,6 +102,7 @@ class RedisProfileStore:
         if raw is None:
             self._recent.discard(visitor_id)
             return None
+        raw = raw.encode() if isinstance(raw, str) else bytes(raw)  # a URL may ask for text
         known = self._recent.get(visitor_id)
         if known is not None and known[1] == raw:  # the very JSON last seen: skip parsing it
             return known[0]
@@ -110,14 +111,15 @@ class RedisProfileStore:
         except ValueError:
             logger.warning("stored profile %s unreadable, starting afresh", visitor_id)
             return None
-        self._recent.put(visitor_id, profile, bytes(raw))
+        self._recent.put(visitor_id, profile, raw)
         return profile
 
     async def save(self, profile: Profile) -> None:
         """Store the profile, refreshing its TTL."""
         data = json.dumps(profile.to_compact(), separators=(",", ":")).encode()
+        saved = profile.copy()  # the profile as serialized: app code may change it meanwhile
         await self._call("SET", self._key(profile.id), data, "EX", self.ttl)
-        self._recent.put(profile.id, profile, data)
+        self._recent.put(saved.id, saved, data)
 
     async def delete(self, visitor_id: str) -> None:
         """Remove a stored profile (forget-me)."""

@@ -161,3 +161,22 @@ def test_a_profile_changed_by_another_worker_is_read_afresh(redis_server):
             await two.close()
 
     asyncio.run(scenario())
+
+
+def test_a_store_url_asking_for_text_replies_still_loads_profiles(redis_server):
+    import asyncio
+
+    async def scenario() -> None:
+        store = RedisProfileStore(redis_server.url + "?decode_responses=true")
+        try:
+            profile = Profile(id="visitor-0002", prefs={"name": "Ana"})
+            await store.save(profile)
+            first, again = await store.load(profile.id), await store.load(profile.id)
+            assert first == profile and again == profile
+            fresh = RedisProfileStore(redis_server.url + "?decode_responses=true")
+            assert await fresh.load(profile.id) == profile
+            await fresh.close()
+        finally:
+            await store.close()
+
+    asyncio.run(scenario())

@@ -156,6 +156,20 @@ def test_changing_a_decoded_profile_does_not_change_the_remembered_one():
     assert codec.decode(value).profile == sample_profile_with_id(first.id)
 
 
+def test_nested_data_of_a_decoded_profile_is_its_own():
+    codec = ProfileCodec([SECRET])
+    profile = sample_profile()
+    profile.prefs["interests"] = ["hiking"]
+    record_decisions(profile, NOW, "/", {"hero": ("hero-sale", "because")})
+    value = codec.encode(profile, POLICY, NOW)
+    first = codec.decode(value).profile
+    assert first is not None
+    first.prefs["interests"].append("water")
+    first.events[0].data["sku"] = "changed"
+    first.decisions[0]["slots"]["hero"][1] = "changed"
+    assert codec.decode(value).profile == profile
+
+
 def sample_profile_with_id(visitor_id: str) -> Profile:
     profile = sample_profile()
     profile.id = visitor_id
