@@ -16,6 +16,7 @@ from etalage.history import record_event, record_request, record_search, record_
 from etalage.middleware import EtalageMiddleware
 from etalage.profile import Profile
 from etalage.rules import load_ruleset
+from etalage.serve import GC_THRESHOLDS
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = ROOT / "demo_site" / "pages"
@@ -41,11 +42,12 @@ def middleware_app() -> Any:
 
 
 def _frozen(app: Any) -> Any:
-    """The app, after moving start-up objects out of the collector's way, as `etalage serve`
-    does (the README recommends it to anyone serving the middleware); the same for (a) and (c).
+    """The app, with the collector set up as `etalage serve` does (start-up objects frozen,
+    fewer young collections; the README recommends it); the same for (a) and (c).
     """
     gc.collect()
     gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
     return app
 
 

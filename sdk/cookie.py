@@ -151,7 +151,7 @@ class ProfileCodec:
         signed_at = int(time.time())  # itsdangerous stamps this second or a later one
         value = self._current.dumps(profile.to_compact())
         if len(value) <= self.max_bytes:
-            self._recent.put(value, profile, (signed_at, False))
+            self._recent.put(value, profile.copy(), (signed_at, False))
             return value
         trimmed = Profile.from_compact(json.loads(_dumps(profile.to_compact())))
         for evict in _evictions(trimmed, policy, now):
@@ -203,7 +203,7 @@ class ProfileCodec:
         except ValueError:
             logger.info("etalage: profile cookie with an unknown shape ignored")
             return DecodedProfile(None)
-        self._recent.put(value, profile, (int(signed_at.timestamp()), reissue))
+        self._recent.put(value, profile.copy(), (int(signed_at.timestamp()), reissue))
         return DecodedProfile(profile, reissue)
 
 

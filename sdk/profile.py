@@ -119,8 +119,10 @@ class Profile:
     def copy(self) -> Profile:
         """An independent copy: recording into it leaves this profile as it was.
 
-        Entries are frozen, so their lists are copied as they are; the JSON-like data inside
-        (preferences, event data, recorded decisions) is copied all the way down.
+        Entries are frozen, so their lists are copied as they are; preferences and event data
+        are copied all the way down. Recorded decisions are only ever replaced, never changed in
+        place (`history.record_decisions`), so their list is copied and the pages shared: a
+        deep copy of them per request cost the garbage collector more than anything else here.
         """
         return replace(
             self,
@@ -133,7 +135,7 @@ class Profile:
             events=[
                 EventEntry(e.type, e.at, _copy_json(e.data)) if e.data else e for e in self.events
             ],
-            decisions=_copy_json(self.decisions),
+            decisions=list(self.decisions),
         )
 
     @classmethod

@@ -41,10 +41,11 @@ class RecentProfiles(Generic[Meta]):
         return entry[0].copy(), entry[1]
 
     def put(self, key: str, profile: Profile, meta: Meta) -> None:
-        """Remember a copy of `profile` under `key`."""
+        """Remember `profile` under `key`; it is ours from now on (pass a copy of a profile the
+        caller goes on changing)."""
         if self.max_entries < 1:
             return
-        self._entries[key] = (profile.copy(), meta)
+        self._entries[key] = (profile, meta)
         self._entries.move_to_end(key)
         while len(self._entries) > self.max_entries:
             self._entries.popitem(last=False)

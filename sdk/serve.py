@@ -19,6 +19,11 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("etalage")
 
+# Young collections every 10,000 allocations instead of 700: an answer allocates a few hundred
+# short-lived containers, and with the defaults the collector took ~7% of a soak's server CPU
+# (gc.callbacks); with these, under 1%.
+GC_THRESHOLDS = (10_000, 20, 20)
+
 ENV_SITE = "ETALAGE_SITE_DIR"
 ENV_RULES = "ETALAGE_RULES"
 ENV_SECRETS = "ETALAGE_SECRET_KEYS"
@@ -91,6 +96,7 @@ def create_app(*, freeze: bool = True) -> EtalageMiddleware:
     if freeze:
         gc.collect()
         gc.freeze()
+        gc.set_threshold(*GC_THRESHOLDS)
     return app
 
 

@@ -111,7 +111,7 @@ class RedisProfileStore:
         except ValueError:
             logger.warning("stored profile %s unreadable, starting afresh", visitor_id)
             return None
-        self._recent.put(visitor_id, profile, raw)
+        self._recent.put(visitor_id, profile.copy(), raw)
         return profile
 
     async def save(self, profile: Profile) -> None:

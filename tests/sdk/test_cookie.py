@@ -166,7 +166,7 @@ def test_nested_data_of_a_decoded_profile_is_its_own():
     assert first is not None
     first.prefs["interests"].append("water")
     first.events[0].data["sku"] = "changed"
-    first.decisions[0]["slots"]["hero"][1] = "changed"
+    record_decisions(first, NOW, "/", {"hero": (None, "replaced")})
     assert codec.decode(value).profile == profile
 
 
