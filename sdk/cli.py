@@ -73,7 +73,10 @@ def _parser() -> argparse.ArgumentParser:
         "Redis stream: redis://HOST:PORT/DB?stream=NAME (default stream etalage:events)",
     )
     report.add_argument("--since", help="ISO date or date-time (UTC if no offset): from here")
-    report.add_argument("--until", help="ISO date or date-time (UTC if no offset): up to here")
+    report.add_argument(
+        "--until",
+        help="ISO date or date-time (UTC if no offset): up to here (a date: its whole day)",
+    )
     report.add_argument("--html", help="also write a self-contained HTML report here")
     report.add_argument(
         "--conversion",

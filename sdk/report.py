@@ -24,7 +24,7 @@ import math
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 Z_95 = 1.959963984540054  # the 97.5% quantile of the standard normal
@@ -321,13 +321,26 @@ def render_html(results: list[RuleLift], *, subtitle: str = "") -> str:
     )
 
 
-def _moment(text: str | None, flag: str) -> datetime | None:
+def _moment(text: str | None, flag: str, *, end_of_day: bool = False) -> datetime | None:
+    """An ISO date or date-time; a bare date means its first moment, or with `end_of_day`
+    its last one (``--until 2026-02-12`` counts the whole of the 12th)."""
     if not text:
         return None
     try:
-        return _as_utc(datetime.fromisoformat(text))
+        moment = datetime.fromisoformat(text)
     except ValueError:
         raise ValueError(f"{flag}: not an ISO date or date-time: {text!r}") from None
+    if end_of_day and _is_bare_date(text):
+        moment = moment.replace(hour=23, minute=59, second=59, microsecond=999_999)
+    return _as_utc(moment)
+
+
+def _is_bare_date(text: str) -> bool:
+    try:
+        date.fromisoformat(text.strip())
+    except ValueError:
+        return False
+    return True
 
 
 def run_report(
@@ -342,7 +355,8 @@ def run_report(
     from etalage.events import iter_events
 
     try:
-        start, end = _moment(since, "--since"), _moment(until, "--until")
+        start = _moment(since, "--since")
+        end = _moment(until, "--until", end_of_day=True)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -322,7 +322,12 @@ def test_preferences_need_consent(client):
 
 @pytest.mark.parametrize(
     "headers",
-    [{"Origin": "https://evil.example"}, {"Sec-Fetch-Site": "cross-site"}, {"Origin": "null"}],
+    [
+        {"Origin": "https://evil.example"},
+        {"Sec-Fetch-Site": "cross-site"},
+        {"Sec-Fetch-Site": "same-site", "Origin": "http://testserver"},
+        {"Origin": "null"},
+    ],
 )
 def test_cross_site_posts_are_refused(client, headers):
     for path in ("consent", "preferences", "event", "forget"):
@@ -337,6 +342,17 @@ def test_same_origin_post_is_accepted(client):
         "/_etalage/consent",
         data={"personalization": "true"},
         headers={"Origin": "http://testserver", "Sec-Fetch-Site": "same-origin"},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303
+
+
+def test_a_browser_attested_same_origin_post_passes_behind_a_host_rewriting_proxy(client):
+    # The proxy forwards to the app under its own host name; the browser's Origin is public.
+    response = client.post(
+        "/_etalage/consent",
+        data={"personalization": "true"},
+        headers={"Origin": "https://shop.example", "Sec-Fetch-Site": "same-origin"},
         follow_redirects=False,
     )
     assert response.status_code == 303

@@ -354,6 +354,18 @@ def test_report_command_window_and_conversion_type(tmp_path, capsys):
     assert "5/10" in capsys.readouterr().out
 
 
+def test_a_bare_until_date_counts_that_whole_day(tmp_path, capsys):
+    events_file = tmp_path / "events.jsonl"
+    write_events(
+        events_file,
+        [exposure("morning", "r", False, minutes=60), exposure("night", "r", False, minutes=1430)],
+    )
+    assert main(["report", str(events_file), "--until", "2026-11-01"]) == 0
+    assert "2 events (2 exposures" in capsys.readouterr().out
+    assert main(["report", str(events_file), "--until", "2026-11-01T12:00"]) == 0
+    assert "1 events (1 exposures" in capsys.readouterr().out
+
+
 def test_report_command_errors(tmp_path, capsys):
     assert main(["report", str(tmp_path / "missing.jsonl")]) == 1
     assert "cannot read events" in capsys.readouterr().err
