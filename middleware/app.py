@@ -17,7 +17,7 @@ from etalage.events import make_sink
 from etalage.middleware.cookies import delete_cookie, parse_cookie_header, set_cookie
 from etalage.middleware.endpoints import CONSENT_MAX_AGE, DEMO_SHIFT_COOKIE, Endpoints
 from etalage.middleware.fragment_cache import FragmentCache
-from etalage.middleware.headers import header_value
+from etalage.middleware.headers import header_value, shared_caches_excluded
 from etalage.middleware.personalize import PagePersonalizer
 from etalage.middleware.skeleton_cache import SkeletonCache
 from etalage.profile import Profile
@@ -193,7 +193,8 @@ class EtalageMiddleware:
             self, state, send, head=method == "HEAD", page=method in ("GET", "HEAD")
         )
         await self.app(app_scope, receive, responder.send)
-        await self.persist(visitor)  # events app code recorded after its answer started
+        if responder.page_answered or visitor.recorded:
+            await self.persist(visitor)  # events app code recorded after its answer started
 
     def _closing_on_shutdown(self, send: Send) -> Send:
         """Flush the event sink and close the store when the server shuts down."""
@@ -281,10 +282,22 @@ class EtalageMiddleware:
         visitor.holdout = ruleset.in_holdout(visitor.profile.id)
         return visitor
 
-    def cookie_headers(self, visitor: Visitor, ruleset: Ruleset) -> list[tuple[bytes, bytes]]:
-        """Set-Cookie headers for this answer: the re-issued profile, or its deletion."""
+    def cookie_headers(
+        self, visitor: Visitor, ruleset: Ruleset, *, page: bool = True
+    ) -> list[tuple[bytes, bytes]]:
+        """Set-Cookie headers for this answer: the re-issued profile, or its deletion.
+
+        On an answer that is not a page (an asset, a redirect, JSON) the profile is written
+        only when app code recorded something during the request; a cookie that must go is
+        deleted on any answer. Fresh or re-signed profiles wait for the next page, so the
+        parallel requests of one page load do not each hand out a different new profile.
+        """
         secure = visitor.facts.is_https
         if visitor.is_canonical:
+            return []
+        if not page and not visitor.recorded:
+            if visitor.had_profile_cookie and not visitor.personalization_allowed:
+                return [(b"set-cookie", delete_cookie(self.cookie_name, secure=secure))]
             return []
         headers: list[tuple[bytes, bytes]] = []
         if visitor.consent_reissue and visitor.consent is not None:
@@ -358,10 +371,13 @@ class _Responder:
         self.chunks: list[bytes] = []
         self.size = 0
         self.started_at = time.perf_counter()
+        self.page_answered = False  # the answer went through the personalizer
+        self.length_known = False
 
     async def send(self, message: Message) -> None:
         if message["type"] == "http.response.start":
             self.start = message
+            self.length_known = header_value(message.get("headers", []), b"content-length") is not None
             self.buffering = self._personalizable(message)
             if not self.buffering:
                 await self._send_start(message)
@@ -377,9 +393,14 @@ class _Responder:
             await self.downstream(message)
             return
         body = message.get("body", b"")
+        more = message.get("more_body", False)
+        if more and not self.chunks and not self.length_known:
+            # Streamed without a length: the app wants it to flow, so it passes through.
+            self.chunks.append(body)
+            await self._give_up(more, reason=None)
+            return
         self.chunks.append(body)
         self.size += len(body)
-        more = message.get("more_body", False)
         if self.size > self.mw.max_html_bytes:
             await self._give_up(more)
             return
@@ -401,14 +422,21 @@ class _Responder:
 
     async def _send_start(self, message: Message) -> None:
         headers = list(message.get("headers", []))
-        headers.extend(self.mw.cookie_headers(self.state.visitor, self.state.ruleset))
-        await self.mw.persist(self.state.visitor)
+        visitor = self.state.visitor
+        cookies = self.mw.cookie_headers(visitor, self.state.ruleset, page=False)
+        if cookies:
+            headers = shared_caches_excluded(headers) + cookies
+        if visitor.recorded:
+            await self.mw.persist(visitor)
         await self.downstream({**message, "headers": headers})
 
-    async def _give_up(self, more: bool) -> None:
-        """The answer outgrew the cap: send what was held back unchanged and stream the rest."""
+    async def _give_up(
+        self, more: bool, reason: str | None = "HTML answer larger than max_html_bytes"
+    ) -> None:
+        """Send what was held back unchanged and stream the rest (logging `reason`, if any)."""
         assert self.start is not None
-        logger.warning("etalage: HTML answer larger than max_html_bytes, passed through")
+        if reason:
+            logger.warning("etalage: %s, passed through", reason)
         self.buffering = False
         await self._send_start(self.start)
         body = b"" if self.head else b"".join(self.chunks)
@@ -418,8 +446,11 @@ class _Responder:
     async def _finish(self, body: bytes) -> None:
         assert self.start is not None
         result = self.mw.pages.personalize(self.state, self.start, body, self.started_at)
+        self.page_answered = True
         headers = list(result.headers)
-        headers.extend(self.mw.cookie_headers(self.state.visitor, self.state.ruleset))
+        cookies = self.mw.cookie_headers(self.state.visitor, self.state.ruleset)
+        if cookies:
+            headers = shared_caches_excluded(headers) + cookies
         await self.mw.persist(self.state.visitor)
         status = result.status
         out_body = b"" if self.head or status == 304 else result.body

@@ -51,6 +51,26 @@ def private_cache_control(upstream: str | None) -> str:
     return ", ".join(directives)
 
 
+def shared_caches_excluded(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    """The headers of an answer that carries a Set-Cookie, made private: ``public`` and
+    ``s-maxage`` are dropped and ``private`` added, other directives (a browser's ``max-age``,
+    ``no-store``) kept. A shared cache must never hand one visitor's cookie to another."""
+    directives: list[str] = []
+    out: list[tuple[bytes, bytes]] = []
+    for name, value in headers:
+        if name.lower() == b"cache-control":
+            directives.extend(d.strip() for d in value.decode("latin-1").split(",") if d.strip())
+        else:
+            out.append((name, value))
+    kept = [
+        d for d in directives if d.lower() != "public" and not d.lower().startswith("s-maxage")
+    ]
+    if not any(d.lower() == "private" for d in kept):
+        kept.insert(0, "private")
+    out.append((b"cache-control", ", ".join(kept).encode("latin-1")))
+    return out
+
+
 def merge_vary(upstream: str | None, name: str = "Cookie") -> str:
     """Add `name` to a Vary header value unless it is there (or ``*``) already."""
     if not upstream:

@@ -36,6 +36,7 @@ class Visitor:
     id_reissue: bool = False  # ... signed with an older key
     store_failed: bool = False  # the store did not answer: serve defaults, save nothing
     consent_reissue: bool = False  # the consent cookie was signed with an older key
+    recorded: bool = False  # app code or an endpoint recorded an event during this request
 
     @property
     def personalization_allowed(self) -> bool:
@@ -86,4 +87,5 @@ class Visitor:
             return False
         record_event(self.profile, policy, self.now, type, data)
         self.changed = True
+        self.recorded = True
         return True

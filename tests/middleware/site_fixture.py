@@ -99,6 +99,19 @@ async def plain(request):
     return Response(PLAIN, media_type="text/html; charset=utf-8", headers={"ETag": '"p1"'})
 
 
+async def about(request):
+    """A page without slots that a shared cache may keep for ten minutes."""
+    return Response(
+        PLAIN, media_type="text/html; charset=utf-8", headers={"Cache-Control": "public, max-age=600"}
+    )
+
+
+async def long_lived_css(request):
+    return Response(
+        CSS, media_type="text/css", headers={"Cache-Control": "public, max-age=31536000"}
+    )
+
+
 async def data(request):
     return JSONResponse({"ok": True})
 
@@ -136,6 +149,8 @@ def upstream_app() -> Starlette:
         routes=[
             Route("/", home),
             Route("/plain", plain),
+            Route("/about", about),
+            Route("/asset.css", long_lived_css),
             Route("/data", data),
             Route("/style.css", css),
             Route("/stream", stream),

@@ -204,6 +204,38 @@ def test_asset_requests_do_not_reissue_the_cookie(client):
     assert set_cookies(client.get("/style.css")) == []
 
 
+def test_a_fresh_profile_waits_for_a_page_not_an_asset(client):
+    consent(client)
+    client.cookies.delete("etalage")  # consent given, profile cookie gone (expired, say)
+    assert set_cookies(client.get("/asset.css")) == []
+    assert [c for c in set_cookies(client.get("/")) if c.startswith("etalage=")]
+
+
+def test_a_cookie_on_a_publicly_cacheable_page_makes_the_answer_private(client):
+    consent(client)
+    client.cookies.delete("etalage")
+    response = client.get("/about")
+    assert [c for c in set_cookies(response) if c.startswith("etalage=")]
+    directives = [d.strip() for d in response.headers["cache-control"].split(",")]
+    assert "private" in directives and "public" not in directives and "max-age=600" in directives
+
+
+def test_an_event_recorded_by_app_code_sets_the_cookie_on_a_private_answer(client):
+    consent(client)
+    response = client.post("/buy")
+    assert response.json() == {"recorded": True}
+    assert [c for c in set_cookies(response) if c.startswith("etalage=")]
+    assert "private" in response.headers["cache-control"]
+
+
+def test_a_profile_cookie_without_consent_is_deleted_even_on_an_asset(client):
+    client.cookies.set("etalage", "left-over-value")
+    response = client.get("/asset.css")
+    (deleted,) = [c for c in set_cookies(response) if c.startswith("etalage=")]
+    assert "Max-Age=0" in deleted
+    assert response.headers["cache-control"] == "private, max-age=31536000"
+
+
 def test_deny_deletes_the_profile_cookie(client):
     consent(client)
     client.get("/?q=tent")
@@ -511,3 +543,53 @@ def test_head_records_nothing_about_the_visitor(client):
     client.head("/?q=tent")
     profile = client.get("/_etalage/profile", headers={"Accept": "application/json"}).json()
     assert profile["stored"]["searches"] == [] and profile["stored"]["views"] == []
+
+
+# -- streamed HTML -------------------------------------------------------------------------
+
+
+def test_html_streamed_without_a_length_flows_through_unbuffered(rules_path, clock):
+    import asyncio
+
+    first_chunk_sent = asyncio.Event()
+    downstream: list[dict] = []
+
+    async def streaming_page(scope, receive, send):
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [(b"content-type", b"text/html")],
+            }
+        )
+        await send({"type": "http.response.body", "body": HOME[:40], "more_body": True})
+        # A buffering middleware would still hold the first chunk: this wait would time out.
+        await asyncio.wait_for(first_chunk_sent.wait(), timeout=2)
+        await send({"type": "http.response.body", "body": HOME[40:], "more_body": False})
+
+    app = EtalageMiddleware(streaming_page, rules=rules_path, secret_keys=["k"], clock=clock)
+
+    async def send(message):
+        downstream.append(message)
+        if message["type"] == "http.response.body" and message.get("more_body"):
+            first_chunk_sent.set()
+
+    async def receive():
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    scope = {
+        "type": "http",
+        "method": "GET",
+        "path": "/",
+        "raw_path": b"/",
+        "query_string": b"",
+        "headers": [(b"host", b"testserver"), (b"user-agent", DESKTOP.encode())],
+        "scheme": "http",
+        "server": ("testserver", 80),
+        "client": ("127.0.0.1", 1),
+        "root_path": "",
+        "http_version": "1.1",
+    }
+    asyncio.run(app(scope, receive, send))
+    body = b"".join(m.get("body", b"") for m in downstream if m["type"] == "http.response.body")
+    assert body == HOME
