@@ -189,6 +189,11 @@ class EtalageMiddleware:
         if method == "HEAD":
             # The personalized length is known only from the body: ask upstream for it.
             app_scope = dict(scope, method="GET")
+        if method in ("GET", "HEAD") and not visitor.is_canonical and _is_page_request(scope):
+            # The app's validators describe its page, not this visitor's: answering a
+            # conditional request is the middleware's job (variant ETags), or an upstream 304
+            # would keep a browser on a page personalized for an earlier visit.
+            app_scope = dict(app_scope, headers=_without_conditionals(scope["headers"]))
         responder = _Responder(
             self, state, send, head=method == "HEAD", page=method in ("GET", "HEAD")
         )
@@ -343,6 +348,20 @@ class EtalageMiddleware:
         if visitor.had_profile_cookie:
             return [(b"set-cookie", delete_cookie(self.cookie_name, secure=secure))]
         return []
+
+
+_CONDITIONALS = (b"if-none-match", b"if-modified-since")
+
+
+def _is_page_request(scope: Scope) -> bool:
+    """A browser navigation: it accepts HTML (assets ask for images, CSS, scripts)."""
+    accept = header_value(scope.get("headers", []), b"accept") or ""
+    dest = header_value(scope.get("headers", []), b"sec-fetch-dest") or ""
+    return "text/html" in accept.lower() or dest in ("document", "iframe", "frame")
+
+
+def _without_conditionals(headers: Sequence[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    return [(name, value) for name, value in headers if name.lower() not in _CONDITIONALS]
 
 
 def _conversion_value(data: Mapping[str, Any]) -> float:

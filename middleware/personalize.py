@@ -97,6 +97,12 @@ class PagePersonalizer:
             self._record_page(visitor, ruleset, skeleton)
         slots = [name for name in skeleton.slot_names if name in ruleset.slots]
         if not slots and not self.mw.demo_mode:
+            # Not personalized: the app's own validators hold (a page request reaches the app
+            # without its conditional headers, so the 304 is answered here).
+            upstream_etag = header_value(upstream_headers, b"etag")
+            if upstream_etag and etag_matches(state.if_none_match, upstream_etag):
+                kept = [h for h in upstream_headers if h[0].lower() != b"content-length"]
+                return PageResult(304, kept, b"")
             return PageResult(start["status"], upstream_headers, body)
         page_facts = dict(skeleton.facts)
         page_facts["path"] = visitor.facts.path

@@ -593,3 +593,59 @@ def test_html_streamed_without_a_length_flows_through_unbuffered(rules_path, clo
     asyncio.run(app(scope, receive, send))
     body = b"".join(m.get("body", b"") for m in downstream if m["type"] == "http.response.body")
     assert body == HOME
+
+
+# -- conditional requests the app would answer itself --------------------------------------
+
+
+def conditional_app(body: bytes, media_type: str = "text/html"):
+    """An app that answers If-None-Match itself, as StaticFiles does."""
+
+    async def app(scope, receive, send):
+        if scope["type"] != "http":
+            return
+        headers = dict(scope["headers"])
+        if headers.get(b"if-none-match") == b'"up"':
+            await send({"type": "http.response.start", "status": 304, "headers": [(b"etag", b'"up"')]})  # fmt: skip
+            await send({"type": "http.response.body", "body": b""})
+            return
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [(b"content-type", media_type.encode()), (b"etag", b'"up"')],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+    return app
+
+
+PAGE = {"Accept": "text/html,application/xhtml+xml", "User-Agent": DESKTOP}
+
+
+def test_an_upstream_validator_never_keeps_a_visitor_on_an_unpersonalized_page(rules_path, clock):
+    app = EtalageMiddleware(conditional_app(HOME), rules=rules_path, secret_keys=KEYS, clock=clock)
+    client = TestClient(app, headers=PAGE)
+    consent(client)
+    client.get("/?q=tent")
+    response = client.get("/", headers={"If-None-Match": '"up"'})
+    assert response.status_code == 200
+    assert "Continue your search for 'tent'" in response.text
+    again = client.get("/", headers={"If-None-Match": response.headers["etag"]})
+    assert again.status_code == 304  # the variant ETag still revalidates
+
+
+def test_a_page_without_slots_still_revalidates_with_the_apps_etag(rules_path, clock):
+    app = EtalageMiddleware(conditional_app(PLAIN), rules=rules_path, secret_keys=KEYS, clock=clock)
+    client = TestClient(app, headers=PAGE)
+    response = client.get("/", headers={"If-None-Match": '"up"'})
+    assert response.status_code == 304 and response.headers["etag"] == '"up"'
+
+
+def test_assets_keep_the_apps_own_304(rules_path, clock):
+    app = EtalageMiddleware(
+        conditional_app(CSS, "text/css"), rules=rules_path, secret_keys=KEYS, clock=clock
+    )
+    client = TestClient(app, headers={"Accept": "text/css,*/*;q=0.1", "User-Agent": DESKTOP})
+    assert client.get("/style.css", headers={"If-None-Match": '"up"'}).status_code == 304
