@@ -28,23 +28,32 @@ MAX_QTY = 20
 logger = logging.getLogger("etalage.demo")
 
 
-def is_loyal(request: Request) -> bool:
-    """Whether the member price applies: the signed profile shows a past purchase.
+LOYALTY_RULE = "loyalty-price"
+PRICE_SLOT = "price"
 
-    Read from the profile the middleware decoded from the signed cookie (never from the
-    page or a form). A visitor in the holdout group sees the standard prices on the product
-    pages, so the cart and checkout charge the standard prices too.
+
+def is_loyal(request: Request) -> bool:
+    """Whether the member price applies: the rule set gives this visitor's price slot to the
+    loyalty rule, exactly as it does on the product pages.
+
+    Decided from the profile the middleware decoded from the signed cookie (never from the
+    page or a form), by the rules in force, so an edited rule changes the checkout with the
+    pages. A visitor in the holdout group sees standard prices, and is charged them.
     """
     state = request.scope.get("etalage")
     visitor = getattr(state, "visitor", None)
-    profile = getattr(visitor, "profile", None)
-    return bool(
-        visitor is not None
-        and visitor.personalization_allowed
-        and not visitor.holdout
-        and profile is not None
-        and profile.purchases > 0
-    )
+    if state is None or visitor is None or not visitor.personalization_allowed:
+        return False
+    profile = visitor.profile
+    ruleset = state.ruleset
+    decision = ruleset.decide(
+        visitor.attributes(ruleset),
+        [PRICE_SLOT],
+        visitor.now,
+        exposures=profile.exposures if profile else None,
+        dismissed=profile.dismissed if profile else (),
+    ).get(PRICE_SLOT)
+    return decision is not None and decision.rule is not None and decision.rule.id == LOYALTY_RULE
 
 
 def cart_lines(request: Request) -> tuple[list[dict[str, Any]], float, float]:
@@ -68,8 +77,14 @@ def cart_lines(request: Request) -> tuple[list[dict[str, Any]], float, float]:
     return lines, round(subtotal, 2), round(total, 2)
 
 
-def create_app(*, demo_mode: bool = True, secret_keys: list[str] | None = None) -> Any:
-    """The demo shop as one ASGI app, wrapped in `EtalageMiddleware`."""
+def create_app(
+    *,
+    demo_mode: bool = True,
+    secret_keys: list[str] | None = None,
+    rules: str | Path = RULES,
+) -> Any:
+    """The demo shop as one ASGI app, wrapped in `EtalageMiddleware` (`rules`: the shop's
+    rule file, or an edited copy whose fragments folder resolves to the shop's)."""
     from etalage.demo import build_pages  # not at the top: `python -m` runs that module
 
     env = build_pages.environment()
@@ -155,7 +170,7 @@ def create_app(*, demo_mode: bool = True, secret_keys: list[str] | None = None) 
     )
     return EtalageMiddleware(
         shop,
-        rules=RULES,
+        rules=rules,
         secret_keys=keys,
         demo_mode=demo_mode,
         fragment_globals=catalog.fragment_globals(),

@@ -109,3 +109,29 @@ def test_package_data_ships_every_file_the_demo_reads() -> None:
     assert {"templates/base.html", "fragments/_card.html", "fragments/contact/_about.html"} <= (
         shipped
     )
+
+
+def test_checkout_follows_the_loyalty_rule_in_force(tmp_path: Path) -> None:
+    """Edit the rule (two purchases needed) and a one-time customer pays the normal price
+    on the page and at checkout alike."""
+    from etalage.demo import RULES
+
+    text = RULES.read_text(encoding="utf-8")
+    fragments = RULES.parent.parent / "fragments"
+    edited = text.replace("fragments: ../fragments", f"fragments: {fragments.as_posix()}").replace(
+        "when: {$or: [{lifecycle: customer}, {purchases.count: {$gte: 1}}]}",
+        "when: {purchases.count: {$gte: 2}}",
+    )
+    assert "when: {purchases.count: {$gte: 2}}" in edited
+    rules = tmp_path / "shop.yaml"
+    rules.write_text(edited, encoding="utf-8")
+    client = TestClient(
+        create_app(secret_keys=["test-key"], rules=rules), headers={"User-Agent": DESKTOP}
+    )
+    outside_holdout(client)
+    client.post("/cart/add", data={"sku": "cp-203", "qty": "1"})
+    client.post("/checkout")
+    product = client.get("/product/hk-103.html").text
+    assert '<span class="member">' not in product
+    client.post("/cart/add", data={"sku": "hk-103", "qty": "1"})
+    assert TOTAL.findall(client.post("/checkout").text) == ["€119.00"]
