@@ -37,4 +37,6 @@ def gb_hash(seed: str, value: str, version: int) -> float | None:
 
 def in_holdout(visitor_id: str, share: float, seed: str) -> bool:
     """Whether `visitor_id` falls into the first `share` of the hash-v2 range for `seed`."""
-    return (fnv1a32(str(fnv1a32(seed + visitor_id))) % 10000) / 10000 < share
+    bucket = gb_hash(seed, visitor_id, 2)
+    assert bucket is not None  # version 2 is known
+    return bucket < share

@@ -112,11 +112,14 @@ class Ruleset:
     ) -> dict[str, Decision]:
         """Decide, per slot on the page, the winning rule (or the default) with the reason.
 
+        `now` is the moment to decide at (a naive one is taken in the site's time zone).
         Consent is read from ``consent.personalization`` (only ``True`` grants it); rules that
         read stored data are skipped without it. A consenting visitor whose ``id`` falls in the
         holdout (or whose ``experiment.holdout`` is true) gets defaults, and the decision still
         names the rule that would have applied.
         """
+        if now.tzinfo is None:  # a naive moment is read in the site's time zone
+            now = now.replace(tzinfo=self.site.timezone)
         slots = [slot for slot in dict.fromkeys(slots_on_page)]
         attrs = self.with_segments(visitor_attributes, slots)
         consent = attrs.get("consent.personalization") is True

@@ -83,14 +83,19 @@ def _always_applies(rule: Rule) -> bool:
 
 
 def missing_slots(ruleset: Ruleset, site_dir: Path) -> list[str]:
-    """Warn about slots that rules target but no HTML page of the site contains."""
+    """Warn about slots that rules target but no HTML page of the site contains (files under the
+    fragments folder or a ``templates`` folder are not pages)."""
     from etalage.middleware.skeleton import PageSkeleton
 
     if not site_dir.is_dir():
         return [f"{site_dir}: site folder not found"]
     found: set[str] = set()
+    fragments = ruleset.site.fragments.resolve()
     for page in sorted(site_dir.rglob("*.html")):
-        if ruleset.site.fragments in page.parents:
+        # Fragments and Jinja template sources are not pages: a slot found only there is
+        # still missing from what visitors get.
+        resolved = page.resolve()
+        if fragments in resolved.parents or "templates" in page.relative_to(site_dir).parts:
             continue
         try:
             found |= PageSkeleton.compile(page.read_bytes()).slot_names

@@ -114,6 +114,14 @@ def test_schedules_are_in_the_site_time_zone(ruleset, now, shown):
     assert (decision.rule is not None) is shown
 
 
+@pytest.mark.parametrize(
+    ("now", "shown"), [(datetime(2026, 11, 30, 23, 59), False), (datetime(2026, 12, 1), True)]
+)
+def test_a_naive_moment_is_read_in_the_site_time_zone(ruleset, now, shown):
+    decision = decide(ruleset, {}, ["banner"], now=now)["banner"]
+    assert (decision.rule is not None) is shown
+
+
 def test_frequency_cap_stops_a_rule_after_max_exposures(ruleset):
     attrs = consenting(**{"cart.items": 2})
     assert decide(ruleset, attrs, ["recall"], exposures={"recall": 1})["recall"].rule

@@ -21,6 +21,12 @@ def test_check_accepts_the_readme_example(capsys):
     assert out.strip().endswith("ok: 3 rules, 0 warnings")
 
 
+def test_the_readme_shows_the_example_rule_file_as_it_is():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "```yaml\n" + EXAMPLE.read_text(encoding="utf-8") + "```" in readme
+    assert "etalage check docs/examples/site.yaml" in readme
+
+
 def test_check_reports_errors_with_file_and_line(tmp_path, capsys):
     broken = tmp_path / "site.yaml"
     broken.write_text(EXAMPLE.read_text().replace("$lt: 7", "'$gte ': 7"))
@@ -54,6 +60,23 @@ def test_check_warns_about_shadowed_rules_and_missing_slots(tmp_path, capsys):
     assert "rule 'never' can never win" in out
     assert "slot 'sidebar'" in out and "not found in any page" in out
     assert "contextual" in out
+
+
+def test_a_slot_found_only_in_fragments_or_templates_is_still_missing(tmp_path, capsys):
+    site = tmp_path / "site"
+    (site / "rules").mkdir(parents=True)
+    (site / "fragments").mkdir()
+    (site / "templates").mkdir()
+    (site / "fragments" / "a.html").write_text('<div data-slot="sidebar">in a fragment</div>')
+    (site / "templates" / "base.html").write_text('<div data-slot="sidebar">{{ x }}</div>')
+    (site / "index.html").write_text('<div data-slot="hero">x</div>')
+    rules = site / "rules" / "site.yaml"
+    rules.write_text(
+        "version: 1\nsite: {fragments: ../fragments}\nrules:\n"
+        "  - {id: lost, slot: sidebar, fragment: a.html}\n"
+    )
+    assert main(["check", str(rules), "--site", str(site)]) == 0
+    assert "slot 'sidebar' (rules lost) is not found in any page" in capsys.readouterr().out
 
 
 def test_explain_prints_clauses_actual_values_and_the_winner(tmp_path, capsys):
