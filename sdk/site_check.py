@@ -55,26 +55,37 @@ def fragment_problems(ruleset: Ruleset) -> list[str]:
 
 
 def shadowed_rules(ruleset: Ruleset) -> list[str]:
-    """Warn about rules that can never win: a higher-ranked rule on the slot always matches."""
+    """Warn about rules that can never win: a higher-ranked rule on the slot always matches.
+
+    A rule without condition that needs consent (e.g. a reorder by interest) always wins for
+    consenting visitors, so it shadows the lower rules that need consent too; contextual rules
+    below it still win for everyone else.
+    """
     warnings = []
     for slot in sorted(ruleset.slots):
-        blocker: Rule | None = None
+        blocker: Rule | None = None  # always wins, for everyone
+        consent_blocker: Rule | None = None  # always wins for consenting visitors
         for rule in ruleset.rules_for(slot):
-            if blocker is not None:
+            shadow = blocker or (consent_blocker if rule.needs_consent else None)
+            if shadow is not None:
+                who = "" if shadow is blocker else " for every consenting visitor"
                 warnings.append(
                     f"{_where(ruleset, rule)}: rule '{rule.id}' can never win: rule "
-                    f"'{blocker.id}' (priority {blocker.priority}) on slot '{slot}' has no "
-                    "condition and always wins"
+                    f"'{shadow.id}' (priority {shadow.priority}) on slot '{slot}' has no "
+                    f"condition and always wins{who}"
                 )
             elif _always_applies(rule):
-                blocker = rule
+                if rule.needs_consent:
+                    consent_blocker = consent_blocker or rule
+                else:
+                    blocker = rule
     return warnings
 
 
 def _always_applies(rule: Rule) -> bool:
+    """No condition, schedule, cap or dismissal: nothing ever stops it (consent aside)."""
     return (
         not rule.when
-        and not rule.needs_consent
         and rule.start is None
         and rule.end is None
         and rule.max_exposures is None

@@ -62,6 +62,23 @@ def test_check_warns_about_shadowed_rules_and_missing_slots(tmp_path, capsys):
     assert "contextual" in out
 
 
+def test_an_unconditioned_rule_that_needs_consent_shadows_lower_ones_that_do(tmp_path, capsys):
+    (tmp_path / "fragments").mkdir()
+    (tmp_path / "fragments" / "a.html").write_text("A")
+    rules = tmp_path / "site.yaml"
+    rules.write_text(
+        "version: 1\nrules:\n"
+        "  - {id: sort, slot: nav, reorder: {by: interest}, priority: 5}\n"
+        "  - {id: hideit, slot: nav, hide: true, when: {visits.count: {$gte: 2}}}\n"
+        "  - {id: phones, slot: nav, fragment: a.html, when: {device.type: mobile}}\n"
+    )
+    assert main(["check", str(rules)]) == 0
+    out = capsys.readouterr().out
+    assert "rule 'hideit' can never win: rule 'sort'" in out
+    assert "for every consenting visitor" in out
+    assert "rule 'phones' can never win" not in out  # it still wins without consent
+
+
 def test_a_slot_found_only_in_fragments_or_templates_is_still_missing(tmp_path, capsys):
     site = tmp_path / "site"
     (site / "rules").mkdir(parents=True)
