@@ -39,6 +39,9 @@ DEMO_SHIFT_COOKIE = "etalage_demo_shift"
 _SHIFTS = {"+1d": 86400, "+7d": 7 * 86400, "+30d": 30 * 86400}
 
 
+_SAVING = frozenset({"preferences", "event"})  # endpoints whose answer promises a saved change
+
+
 class BadRequest(Exception):
     """The request to an endpoint is unusable; the message says why (sent as a 400)."""
 
@@ -78,6 +81,13 @@ class Endpoints:
             except BadRequest as exc:
                 response = PlainTextResponse(f"Bad request: {exc}", status_code=400)
             await self.mw.persist(state.visitor)
+            if name in _SAVING and state.visitor.store_failed and response.status_code < 300:
+                # The profile store did not answer: what was sent is not kept, so say so.
+                response = JSONResponse(
+                    {"error": "the profile store is unavailable; nothing was saved"},
+                    status_code=503,
+                    headers={"Retry-After": "5"},
+                )
         response.headers["Cache-Control"] = "no-store"
         await response(scope, receive, send)
 

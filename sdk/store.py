@@ -13,8 +13,10 @@ import contextlib
 import hashlib
 import json
 import logging
+import math
 import re
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -76,6 +78,8 @@ class RedisProfileStore:
         timeout: float = 0.25,
         prefix: str = "etalage:",
         recent: int = DEFAULT_RECENT_PROFILES,
+        retry_after: float = 1.0,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         import redis.asyncio as aioredis
 
@@ -86,6 +90,11 @@ class RedisProfileStore:
             url, socket_timeout=timeout, socket_connect_timeout=timeout, retry_on_timeout=False
         )
         self._down = False
+        # After a failure the store is left alone for `retry_after` seconds: a slow Redis
+        # would otherwise cost every request the full timeout.
+        self.retry_after = retry_after
+        self._monotonic = monotonic
+        self._failed_at = -math.inf
         # visitor id -> (profile, the JSON it was saved as or read from)
         self._recent: RecentProfiles[bytes] = RecentProfiles(recent)
 
@@ -148,9 +157,12 @@ class RedisProfileStore:
     async def _call(self, *args: Any) -> Any:
         import redis
 
+        if self._down and self._monotonic() - self._failed_at < self.retry_after:
+            raise StoreUnavailable("the store failed moments ago; retrying shortly")
         try:
             result = await self._redis.execute_command(*args)  # type: ignore[no-untyped-call]
         except (redis.RedisError, OSError, TimeoutError) as exc:
+            self._failed_at = self._monotonic()
             if not self._down:
                 self._down = True
                 logger.error("profile store %s unavailable, serving defaults: %s", self.url, exc)

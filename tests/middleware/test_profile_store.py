@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -25,9 +26,9 @@ def make_client(tmp_path):
     rules = write_site(tmp_path)
     opened = []
 
-    def make(url: str, timeout: float = 5.0) -> TestClient:
+    def make(url: str, timeout: float = 5.0, retry_after: float = 0.0) -> TestClient:
         # A generous timeout: a loaded test machine must not look like a Redis outage.
-        store = RedisProfileStore(url, timeout=timeout)
+        store = RedisProfileStore(url, timeout=timeout, retry_after=retry_after)
         app = EtalageMiddleware(
             upstream_app(), rules=rules, secret_keys=KEYS, clock=Clock(), profile_store=store
         )
@@ -123,7 +124,10 @@ def test_redis_outage_serves_defaults_logs_once_and_recovers(make_client, caplog
         assert all("Default hero" in p.text for p in pages)
         outage_lines = [r for r in caplog.records if "unavailable" in r.getMessage()]
         assert len(outage_lines) == 1
-        assert client.post("/_etalage/preferences", json={"name": "Bo"}).status_code == 200
+        refused = client.post("/_etalage/preferences", json={"name": "Bo"})
+        assert refused.status_code == 503 and "nothing was saved" in refused.text
+        event = client.post("/_etalage/event", json={"type": "add_to_cart", "data": {"price": 1}})
+        assert event.status_code == 503
         server.start()  # an empty Redis: the visitor keeps the id and starts a new history
         client.get("/?q=lamp")
         assert "Continue your search for 'lamp'" in client.get("/").text
@@ -180,3 +184,26 @@ def test_a_store_url_asking_for_text_replies_still_loads_profiles(redis_server):
             await store.close()
 
     asyncio.run(scenario())
+
+
+def test_after_a_failure_the_store_is_left_alone_for_a_moment(make_client):
+    with RedisServer() as server:
+        client = make_client(server.url, retry_after=2.0)
+        grant(client)
+        server.stop()
+        assert client.get("/").status_code == 200  # the failure that opens the pause
+        server.start()
+        with redis.Redis.from_url(server.url) as counter:
+
+            def commands() -> int:
+                return int(counter.info("stats")["total_commands_processed"])
+
+            before = commands()
+            assert client.get("/").status_code == 200
+            # Not asked within the pause (a slow Redis costs the following requests nothing);
+            # the one command counted is this test's own INFO.
+            assert commands() == before + 1
+            time.sleep(2.1)
+            client.get("/?q=lamp")
+            assert commands() > before + 3
+        assert "Continue your search for 'lamp'" in client.get("/").text
