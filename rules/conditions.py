@@ -525,14 +525,22 @@ def _compile_group(inside: bool, arg: Any, groups: _Groups) -> _Test:
 
 
 def validate_condition(condition: Any) -> list[tuple[str, str]]:
-    """Problems in a condition as (sub-path, message) pairs; an empty list means valid."""
-    problems: list[tuple[str, str]] = []
-    _check_condition(condition, "", problems)
+    """Problems in a condition as (sub-path, message) pairs; an empty list means valid.
+
+    The sub-path joins keys and list indexes with dots (``$or.1.b``); `condition_problems`
+    gives the same problems with the path as a tuple.
+    """
+    return [(".".join(map(str, path)), message) for path, message in condition_problems(condition)]
+
+
+def condition_problems(condition: Any) -> list[tuple[tuple[str | int, ...], str]]:
+    """Problems in a condition as (path of keys and list indexes, message) pairs."""
+    problems: list[tuple[ConditionPath, str]] = []
+    _check_condition(condition, (), problems)
     return problems
 
 
-def _join(prefix: str, key: str) -> str:
-    return f"{prefix}.{key}" if prefix else key
+ConditionPath = tuple[str | int, ...]
 
 
 def _kind(value: Any) -> str:
@@ -540,7 +548,7 @@ def _kind(value: Any) -> str:
     return type(value).__name__ if name == "unknown" else name
 
 
-def _check_condition(condition: Any, prefix: str, out: list[tuple[str, str]]) -> None:
+def _check_condition(condition: Any, prefix: ConditionPath, out: list[tuple[ConditionPath, str]]) -> None:
     if not isinstance(condition, Mapping):
         out.append((prefix, f"a condition must be a mapping, got {_kind(condition)}"))
         return
@@ -548,20 +556,20 @@ def _check_condition(condition: Any, prefix: str, out: list[tuple[str, str]]) ->
         if not isinstance(key, str):
             out.append((prefix, f"attribute names must be strings, got {key!r}"))
             continue
-        here = _join(prefix, key)
+        here = prefix + (key,)
         if key in ("$and", "$or", "$nor"):
             if not isinstance(value, _ARRAY_TYPES):
                 out.append((here, f"{key} needs a list of conditions, got {_kind(value)}"))
                 continue
             for index, item in enumerate(value):
-                _check_condition(item, f"{here}.{index}", out)
+                _check_condition(item, here + (index,), out)
         elif key == "$not":
             _check_condition(value, here, out)
         else:
             _check_value(value, here, out)
 
 
-def _check_value(value: Any, path: str, out: list[tuple[str, str]]) -> None:
+def _check_value(value: Any, path: ConditionPath, out: list[tuple[ConditionPath, str]]) -> None:
     if not isinstance(value, Mapping):
         return
     operators = [key for key in value if isinstance(key, str) and key.startswith("$")]
@@ -576,7 +584,9 @@ def _check_value(value: Any, path: str, out: list[tuple[str, str]]) -> None:
             out.append((path, message))
 
 
-def _operator_problem(op: str, arg: Any, path: str, out: list[tuple[str, str]]) -> str | None:
+def _operator_problem(
+    op: str, arg: Any, path: ConditionPath, out: list[tuple[ConditionPath, str]]
+) -> str | None:
     if op not in KNOWN_OPERATORS:
         return f"unknown operator {op!r}"
     if op in _LIST_OPS:
@@ -584,7 +594,7 @@ def _operator_problem(op: str, arg: Any, path: str, out: list[tuple[str, str]]) 
             return f"{op} needs a list, got {_kind(arg)}"
         if op in ("$all", "$alli"):
             for index, item in enumerate(arg):
-                _check_value(item, f"{path}.{op}.{index}", out)
+                _check_value(item, path + (op, index), out)
         return None
     if op in _REGEX_OPS:
         if not isinstance(arg, str):
@@ -600,7 +610,7 @@ def _operator_problem(op: str, arg: Any, path: str, out: list[tuple[str, str]]) 
         return None
     if op == "$size":
         if isinstance(arg, Mapping):
-            _check_value(arg, f"{path}.$size", out)
+            _check_value(arg, path + ("$size",), out)
         elif not (isinstance(arg, int) and not isinstance(arg, bool)):
             return f"$size needs a whole number or an operator object, got {_kind(arg)}"
         return None
@@ -608,12 +618,12 @@ def _operator_problem(op: str, arg: Any, path: str, out: list[tuple[str, str]]) 
         if not isinstance(arg, Mapping):
             return f"$elemMatch needs an object, got {_kind(arg)}"
         if _is_operator_object(arg):
-            _check_value(arg, f"{path}.$elemMatch", out)
+            _check_value(arg, path + ("$elemMatch",), out)
         else:
-            _check_condition(arg, f"{path}.$elemMatch", out)
+            _check_condition(arg, path + ("$elemMatch",), out)
         return None
     if op == "$not":
-        _check_value(arg, f"{path}.$not", out)
+        _check_value(arg, path + ("$not",), out)
         return None
     if op == "$type":
         if arg not in _TYPE_NAMES:

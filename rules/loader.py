@@ -8,7 +8,7 @@ from typing import Any
 
 from etalage.errors import RuleFileError
 from etalage.recency import HistoryPolicy
-from etalage.rules.conditions import condition_paths, validate_condition
+from etalage.rules.conditions import condition_paths, condition_problems
 from etalage.rules.model import (
     CONTEXTUAL_PREFIXES,
     Action,
@@ -108,15 +108,42 @@ def _saved_groups(doc: SourceDocument, value: Any) -> dict[str, list[Any]]:
     return {name: list(members) for name, members in groups.items()}
 
 
-def _check_condition(doc: SourceDocument, condition: Any, path: PathKey) -> None:
+def _check_condition(
+    doc: SourceDocument,
+    condition: Any,
+    path: PathKey,
+    saved_groups: Mapping[str, Sequence[Any]],
+) -> None:
     if not isinstance(condition, Mapping):
         raise doc.error(path, "a condition must be a mapping of attribute to test")
-    problems = validate_condition(condition)
+    problems = condition_problems(condition)
     if problems:
         sub, message = problems[0]
-        key_path = path + (sub.split(".")[0],) if sub else path
-        where = doc.line_of(path + (sub,)) if path + (sub,) in doc.lines else doc.line_of(key_path)
-        raise RuleFileError(doc.file, where, field_name(path), message)
+        raise RuleFileError(doc.file, doc.line_of(path + sub), field_name(path), message)
+    for sub, group in _group_refs(condition, ()):
+        if group not in saved_groups:
+            known = ", ".join(sorted(saved_groups)) or "none defined"
+            raise RuleFileError(
+                doc.file,
+                doc.line_of(path + sub),
+                field_name(path),
+                f"unknown saved group {group!r} (saved_groups: {known})",
+            )
+
+
+def _group_refs(value: Any, path: PathKey) -> list[tuple[PathKey, str]]:
+    """Every ``$inGroup`` / ``$notInGroup`` group id in a condition, with where it is."""
+    refs: list[tuple[PathKey, str]] = []
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            if key in ("$inGroup", "$notInGroup") and isinstance(item, str):
+                refs.append((path, item))
+            else:
+                refs.extend(_group_refs(item, path + (key,)))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            refs.extend(_group_refs(item, path + (index,)))
+    return refs
 
 
 def _reads_stored(paths: frozenset[str], segments: Mapping[str, Segment]) -> bool:
@@ -141,7 +168,7 @@ def _segments(
     refs: dict[str, frozenset[str]] = {}
     for name, condition in raw.items():
         check_identifier(doc, name, ("segments", name), kind="slot")
-        _check_condition(doc, condition, ("segments", name))
+        _check_condition(doc, condition, ("segments", name), saved_groups)
         refs[name] = _segment_refs(condition_paths(condition))
         for ref in refs[name]:
             if ref not in raw:
@@ -209,7 +236,7 @@ def _rules(
         when = raw.get("when")
         paths: frozenset[str] = frozenset()
         if when is not None:
-            _check_condition(doc, when, path + ("when",))
+            _check_condition(doc, when, path + ("when",), saved_groups)
             paths = condition_paths(when)
             for ref in _segment_refs(paths):
                 if ref not in segments:

@@ -86,7 +86,11 @@ def parse_document(text: str, file: str) -> SourceDocument:
     lines: dict[PathKey, int] = {}
     if node is not None:
         for path, line in _walk(node, ()):
-            lines.setdefault(path, line)
+            if path in lines and not isinstance(path[-1], int):
+                # YAML keeps the last of two equal keys silently: a rule would lose its
+                # first `when` without a word.
+                raise RuleFileError(file, line, field_name(path), "duplicate key")
+            lines[path] = line
     return SourceDocument(file=file, data=data, lines=lines)
 
 

@@ -163,3 +163,54 @@ def test_rule_without_condition_is_contextual_but_reorder_by_interest_needs_cons
     ruleset = parse(VALID)
     assert ruleset.rule("hide-promo").consent_class == "contextual"
     assert ruleset.rule("categories-by-interest").consent_class == "needs consent"
+
+
+def line_and_field(text: str) -> tuple[int | None, str, str]:
+    with pytest.raises(RuleFileError) as caught:
+        parse_ruleset(text, "r.yaml")
+    error = caught.value
+    return error.line, error.field, error.message
+
+
+def test_a_bad_operator_deep_inside_a_logical_list_names_its_own_line():
+    text = (
+        "version: 1\n"  # 1
+        "rules:\n"  # 2
+        "  - id: r\n"  # 3
+        "    slot: hero\n"  # 4
+        "    hide: true\n"  # 5
+        "    when:\n"  # 6
+        "      $or:\n"  # 7
+        "        - {a: 1}\n"  # 8
+        "        - b:\n"  # 9
+        "            $bogus: 1\n"  # 10
+    )
+    assert line_and_field(text) == (9, "rules[0].when", "unknown operator '$bogus'")
+
+
+def test_an_undefined_saved_group_is_an_error():
+    text = (
+        "version: 1\n"
+        "saved_groups: {staff: [a, b]}\n"
+        "rules:\n"
+        "  - id: r\n"
+        "    slot: hero\n"
+        "    hide: true\n"
+        "    when: {id: {$inGroup: staf}}\n"
+    )
+    line, field, message = line_and_field(text)
+    assert (line, field) == (7, "rules[0].when")
+    assert message == "unknown saved group 'staf' (saved_groups: staff)"
+
+
+def test_a_duplicate_key_is_an_error_not_a_silent_override():
+    text = (
+        "version: 1\n"
+        "rules:\n"
+        "  - id: r\n"
+        "    slot: hero\n"
+        "    hide: true\n"
+        "    when: {device.type: mobile}\n"
+        "    when: {device.type: desktop}\n"
+    )
+    assert line_and_field(text) == (7, "rules[0].when", "duplicate key")
