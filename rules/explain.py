@@ -17,12 +17,17 @@ _LOGICAL = frozenset({"$and", "$or", "$nor", "$not"})
 
 @dataclass(frozen=True)
 class Clause:
-    """One top-level clause of a rule's condition, the visitor's value and the outcome."""
+    """One clause of a rule's condition, the visitor's value and the outcome.
+
+    A logical clause (``$or``, ``$and``, ``$nor``, ``$not``) has no value of its own; its
+    `parts` are the clauses of the conditions it combines.
+    """
 
     attribute: str
     test: Any
     actual: Any
     holds: bool
+    parts: tuple[Clause, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -107,12 +112,41 @@ def _gate(
 def _clauses(rule: Rule, attrs: Mapping[str, Any], ruleset: Ruleset) -> list[Clause]:
     if not rule.when:
         return []
+    return _condition_clauses(rule.when, attrs, ruleset.saved_groups)
+
+
+def _condition_clauses(
+    condition: Mapping[str, Any], attrs: Mapping[str, Any], groups: Mapping[str, Any]
+) -> list[Clause]:
     clauses = []
-    for key, test in rule.when.items():
-        holds = compile_condition({key: test}, ruleset.saved_groups)(attrs)
-        actual = "(logical)" if key in _LOGICAL else lookup(attrs, key)
-        clauses.append(Clause(key, test, actual, holds))
+    for key, test in condition.items():
+        holds = compile_condition({key: test}, groups)(attrs)
+        if key in _LOGICAL:
+            members = [test] if key == "$not" else test
+            if not isinstance(members, list):
+                members = []
+            parts = tuple(
+                _member_clause(f"{key}[{index}]", member, attrs, groups)
+                for index, member in enumerate(members)
+            )
+            clauses.append(Clause(key, test, "(logical)", holds, parts))
+        else:
+            clauses.append(Clause(key, test, lookup(attrs, key), holds))
     return clauses
+
+
+def _member_clause(
+    label: str, member: Any, attrs: Mapping[str, Any], groups: Mapping[str, Any]
+) -> Clause:
+    """One condition combined by a logical operator: its single clause, or a group of them."""
+    holds = isinstance(member, Mapping) and compile_condition(member, groups)(attrs)
+    if isinstance(member, Mapping) and len(member) == 1:
+        return _condition_clauses(member, attrs, groups)[0]
+    if isinstance(member, Mapping) and member:
+        return Clause(label, member, "(logical)", holds, tuple(_condition_clauses(member, attrs, groups)))
+    return Clause(label, member, None, holds)
+
+
 
 
 def format_reports(reports: Iterable[SlotReport]) -> str:
@@ -135,15 +169,23 @@ def format_reports(reports: Iterable[SlotReport]) -> str:
             if not candidate.clauses:
                 lines.append("      (no condition: always true)")
             for clause in candidate.clauses:
-                mark = "true " if clause.holds else "false"
-                lines.append(
-                    f"      [{mark}] {clause.attribute} {_short(clause.test)}"
-                    f"  actual={_short(clause.actual)}"
-                )
+                _format_clause(clause, "      ", lines)
         decision = report.decision
         winner = decision.rule.id if decision.rule else "default content"
         lines.append(f"  => {winner}: {decision.reason}")
     return "\n".join(lines)
+
+
+def _format_clause(clause: Clause, indent: str, lines: list[str]) -> None:
+    mark = "true " if clause.holds else "false"
+    if clause.parts:
+        lines.append(f"{indent}[{mark}] {clause.attribute}")
+        for part in clause.parts:
+            _format_clause(part, indent + "    ", lines)
+        return
+    lines.append(
+        f"{indent}[{mark}] {clause.attribute} {_short(clause.test)}  actual={_short(clause.actual)}"
+    )
 
 
 def _short(value: Any) -> str:

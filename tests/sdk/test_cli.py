@@ -111,6 +111,28 @@ def test_explain_prints_clauses_actual_values_and_the_winner(tmp_path, capsys):
     assert "=> continue-search: You searched for this recently." in out
 
 
+def test_explain_shows_the_values_inside_logical_operators(tmp_path, capsys):
+    (tmp_path / "fragments").mkdir()
+    (tmp_path / "fragments" / "a.html").write_text("A")
+    rules = tmp_path / "site.yaml"
+    rules.write_text(
+        "version: 1\nrules:\n"
+        "  - id: loyal\n    slot: price\n    fragment: a.html\n"
+        "    when: {$or: [{lifecycle: customer}, {purchases.count: {$gte: 1}, visits.count: 3}]}\n"
+    )
+    visitor = tmp_path / "v.json"
+    visitor.write_text(
+        json.dumps({"consent.personalization": True, "lifecycle": "new", "purchases.count": 2})
+    )
+    assert main(["explain", str(rules), "--visitor", str(visitor)]) == 0
+    out = capsys.readouterr().out
+    assert "      [false] $or\n" in out
+    assert '          [false] lifecycle "customer"  actual="new"' in out
+    assert "          [false] $or[1]\n" in out
+    assert '              [true ] purchases.count {"$gte": 1}  actual=2' in out
+    assert "              [false] visits.count 3  actual=null" in out
+
+
 def test_explain_without_consent_shows_the_gate(tmp_path, capsys):
     visitor = tmp_path / "v.json"
     visitor.write_text(json.dumps({"search.last.age_days": 2}))
