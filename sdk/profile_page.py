@@ -38,12 +38,13 @@ def profile_report(
         "stored": None,
     }
     profile = visitor.profile if visitor.personalization_allowed else None
+    anchored: set[str] = set()
+    report["contextual"] = _contextual(visitor, ruleset, anchored)
     if profile is None:
         return report
     policy = ruleset.history
     attributes = derive_attributes(profile, policy, now, timezone=ruleset.site.timezone)
     decisions = []
-    anchored: set[str] = set()
     pages = sorted(profile.decisions, key=lambda page: -int(page.get("at") or 0))
     for page in pages:
         slots = []
@@ -109,6 +110,35 @@ def profile_report(
     report["attributes"] = attributes
     report["recent_decisions"] = decisions
     return report
+
+
+def _contextual(visitor: Visitor, ruleset: Ruleset, anchored: set[str]) -> list[dict[str, Any]]:
+    """The rules that apply to this request from the request alone (device, time, consent
+    choice), with or without consent: nothing stored is read for them."""
+    profile = visitor.profile if visitor.personalization_allowed else None
+    decisions = ruleset.decide(
+        visitor.attributes(ruleset),
+        sorted(ruleset.slots),
+        visitor.now,
+        exposures=profile.exposures if profile else None,
+        dismissed=profile.dismissed if profile else (),
+    )
+    rows = []
+    for slot, decision in sorted(decisions.items()):
+        rule = decision.rule
+        if rule is None or rule.needs_consent:
+            continue
+        rows.append(
+            {
+                "slot": slot,
+                "rule": rule.id,
+                "reason": decision.reason,
+                "condition": rule.when,
+                "anchor": rule.id not in anchored,
+            }
+        )
+        anchored.add(rule.id)
+    return rows
 
 
 @cache

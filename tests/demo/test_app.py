@@ -135,3 +135,12 @@ def test_checkout_follows_the_loyalty_rule_in_force(tmp_path: Path) -> None:
     assert '<span class="member">' not in product
     client.post("/cart/add", data={"sku": "hk-103", "qty": "1"})
     assert TOTAL.findall(client.post("/checkout").text) == ["€119.00"]
+
+
+def test_the_profile_page_names_the_contextual_rules_even_without_consent(
+    client: TestClient,
+) -> None:
+    report = client.get("/_etalage/profile", headers={"Accept": "application/json"}).json()
+    assert report["stored"] is None
+    assert [row["rule"] for row in report["contextual"]] == ["consent-banner"]
+    assert 'id="rule-consent-banner"' in client.get("/_etalage/profile").text
