@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterable, Mapping
 
+_SHARED = re.compile(r"public|s-maxage", re.IGNORECASE)
 _DROPPED = (b"content-length", b"etag", b"last-modified", b"cache-control", b"vary")
 
 
@@ -55,6 +57,9 @@ def shared_caches_excluded(headers: list[tuple[bytes, bytes]]) -> list[tuple[byt
     """The headers of an answer that carries a Set-Cookie, made private: ``public`` and
     ``s-maxage`` are dropped and ``private`` added, other directives (a browser's ``max-age``,
     ``no-store``) kept. A shared cache must never hand one visitor's cookie to another."""
+    current = header_value(headers, b"cache-control")
+    if current is not None and "private" in current and not _SHARED.search(current):
+        return headers  # a personalized answer: private already
     directives: list[str] = []
     out: list[tuple[bytes, bytes]] = []
     for name, value in headers:
