@@ -247,6 +247,7 @@ class PagePersonalizer:
         sink = self.mw.event_sink
         # Groups one answer's exposures; not a secret, so no system entropy call per request.
         answer = f"{_ANSWER_IDS.getrandbits(48):012x}"
+        at = visitor.now.isoformat()
         for decision in decisions.values():
             if decision.rule is not None and profile is not None:
                 record_exposure(profile, decision.rule.id)
@@ -261,7 +262,7 @@ class PagePersonalizer:
                         "holdout": decision.holdout,
                         "page": visitor.facts.path,
                         "answer": answer,
-                        "at": visitor.now.isoformat(),
+                        "at": at,
                     }
                 )
         if profile is not None:
