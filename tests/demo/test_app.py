@@ -144,3 +144,13 @@ def test_the_profile_page_names_the_contextual_rules_even_without_consent(
     assert report["stored"] is None
     assert [row["rule"] for row in report["contextual"]] == ["consent-banner"]
     assert 'id="rule-consent-banner"' in client.get("/_etalage/profile").text
+
+
+def test_the_department_menu_puts_the_visitors_top_interest_first(client: TestClient) -> None:
+    menu = re.compile(r'<div class="wrap" data-slot="main-nav">\s*<a data-item="([a-z]+)"')
+    assert menu.findall(client.get("/").text) == ["hiking"]  # the shop's own order
+    outside_holdout(client)
+    client.get("/category/water.html")
+    client.get("/category/water.html")
+    assert menu.findall(client.get("/").text) == ["water"]
+    assert menu.findall(client.get("/cart").text) == ["water"]  # routes share the layout

@@ -232,6 +232,7 @@ def test_home_page_has_its_slots_in_reading_order_and_stays_small() -> None:
     assert page.slots == [
         "layout",
         "consent",
+        "main-nav",
         "recall",
         "greeting",
         "hero",
@@ -240,6 +241,7 @@ def test_home_page_has_its_slots_in_reading_order_and_stays_small() -> None:
         "contact",
     ]
     assert page.items["categories"] == ["hiking", "camping", "climbing", "water"]
+    assert page.items["main-nav"] == ["hiking", "camping", "climbing", "water"]
     assert len(RENDERED["index.html"].encode()) < 30_000
 
 
