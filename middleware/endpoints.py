@@ -133,12 +133,15 @@ class Endpoints:
 
     async def _delete_stored(self, visitor: Any) -> None:
         """No means no: remove the server-side profile too (when a profile store is used)."""
-        if self.mw.store is None or visitor.profile is None or visitor.store_failed:
+        if self.mw.store is None or visitor.profile is None:
             return
         try:
             await self.mw.store.delete(visitor.profile.id)
         except StoreUnavailable:
-            logger.error("etalage: could not delete profile %s: store down", visitor.profile.id)
+            logger.error(
+                "etalage: profile %s will be deleted when the store answers again",
+                visitor.profile.id,
+            )
 
     def profile(self, scope: Scope, state: RequestState, fields: Mapping[str, Any]) -> Response:
         """Everything stored about the visitor, and why they saw what they saw."""

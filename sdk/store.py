@@ -27,6 +27,8 @@ from etalage.recent_profiles import DEFAULT_RECENT_PROFILES, RecentProfiles
 
 logger = logging.getLogger("etalage")
 
+MAX_PENDING_DELETES = 100_000  # ids of profiles to delete once the store answers again
+
 
 class StoreUnavailable(EtalageError):
     """The profile store did not answer in time."""
@@ -95,6 +97,7 @@ class RedisProfileStore:
         self.retry_after = retry_after
         self._monotonic = monotonic
         self._failed_at = -math.inf
+        self._pending_deletes: set[str] = set()
         # visitor id -> (profile, the JSON it was saved as or read from)
         self._recent: RecentProfiles[bytes] = RecentProfiles(recent)
 
@@ -131,9 +134,19 @@ class RedisProfileStore:
         self._recent.put(saved.id, saved, data)
 
     async def delete(self, visitor_id: str) -> None:
-        """Remove a stored profile (forget-me)."""
+        """Remove a stored profile (forget-me, or consent withdrawn).
+
+        When the store does not answer, the deletion is kept and carried out as soon as it
+        answers again ("no" means no, outage or not); `StoreUnavailable` still tells the
+        caller it has not happened yet.
+        """
         self._recent.discard(visitor_id)
-        await self._call("DEL", self._key(visitor_id))
+        try:
+            await self._call("DEL", self._key(visitor_id))
+        except StoreUnavailable:
+            if len(self._pending_deletes) < MAX_PENDING_DELETES:
+                self._pending_deletes.add(visitor_id)
+            raise
 
     async def identify(
         self, profile: Profile, identity: str, policy: HistoryPolicy, now: datetime
@@ -174,7 +187,21 @@ class RedisProfileStore:
         if self._down:
             self._down = False
             logger.warning("profile store %s is back", self.url)
+        if self._pending_deletes:
+            await self._delete_pending()
         return result
+
+    async def _delete_pending(self) -> None:
+        """Carry out the deletions asked for while the store was down."""
+        pending, self._pending_deletes = self._pending_deletes, set()
+        try:
+            await self._redis.execute_command(  # type: ignore[no-untyped-call]
+                "DEL", *(self._key(visitor_id) for visitor_id in sorted(pending))
+            )
+        except Exception:  # noqa: BLE001 - still down: keep them for the next answer
+            self._pending_deletes |= pending
+            return
+        logger.warning("profile store: %d deletion(s) asked during the outage done", len(pending))
 
     async def close(self) -> None:
         """Close the connection pool."""

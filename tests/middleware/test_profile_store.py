@@ -207,3 +207,26 @@ def test_after_a_failure_the_store_is_left_alone_for_a_moment(make_client):
             client.get("/?q=lamp")
             assert commands() > before + 3
         assert "Continue your search for 'lamp'" in client.get("/").text
+
+
+def test_no_during_an_outage_deletes_the_stored_profile_once_redis_answers(make_client):
+    import os
+    import signal
+
+    with RedisServer() as server:
+        assert server.process is not None
+        client = make_client(server.url, timeout=0.3)
+        grant(client)
+        client.get("/?q=tent")
+        (visitor_id,) = stored_ids(server.url)
+        os.kill(server.process.pid, signal.SIGSTOP)  # hangs: every command times out
+        try:
+            response = client.post("/_etalage/consent", json={"personalization": False})
+            assert response.status_code == 200
+        finally:
+            os.kill(server.process.pid, signal.SIGCONT)
+        assert stored_ids(server.url) == [visitor_id]  # not yet: the store did not answer
+        client.cookies.clear()  # another visitor of the same server process
+        grant(client)
+        client.get("/")  # the store's next answer carries out the pending deletion
+        assert visitor_id not in stored_ids(server.url)
