@@ -92,6 +92,7 @@ class RequestState:
             visitor.store_failed = True
             return False
         visitor.changed = True
+        visitor.recorded = True  # the id cookie may change: it goes out on any answer (login redirects)
         return True
 
 

@@ -81,12 +81,13 @@ class Endpoints:
             except BadRequest as exc:
                 response = PlainTextResponse(f"Bad request: {exc}", status_code=400)
             await self.mw.persist(state.visitor)
-            if name in _SAVING and state.visitor.store_failed and response.status_code < 300:
-                # The profile store did not answer: what was sent is not kept, so say so.
+            if name in _SAVING and state.visitor.store_failed and response.status_code < 400:
+                # The profile store did not answer: the profile was not updated, so say so
+                # (forms too: a redirect would pretend it worked). No Retry-After: a retried
+                # conversion would be counted twice in the measurement events.
                 response = JSONResponse(
-                    {"error": "the profile store is unavailable; nothing was saved"},
+                    {"error": "the profile store is unavailable; your profile was not updated"},
                     status_code=503,
-                    headers={"Retry-After": "5"},
                 )
         response.headers["Cache-Control"] = "no-store"
         await response(scope, receive, send)

@@ -109,7 +109,10 @@ class RedisProfileStore:
         return f"{self.prefix}identity:{digest}"
 
     async def load(self, visitor_id: str) -> Profile | None:
-        """The stored profile of `visitor_id` (None when unknown or unreadable)."""
+        """The stored profile of `visitor_id` (None when unknown, unreadable, or waiting to be
+        deleted)."""
+        if visitor_id in self._pending_deletes:
+            return None
         raw = await self._call("GET", self._key(visitor_id))
         if raw is None:
             self._recent.discard(visitor_id)
@@ -146,6 +149,12 @@ class RedisProfileStore:
         except StoreUnavailable:
             if len(self._pending_deletes) < MAX_PENDING_DELETES:
                 self._pending_deletes.add(visitor_id)
+            else:
+                logger.error(
+                    "profile store: too many deletions waiting; profile %s is left to expire "
+                    "with its TTL",
+                    visitor_id,
+                )
             raise
 
     async def identify(
@@ -173,6 +182,8 @@ class RedisProfileStore:
         if self._down and self._monotonic() - self._failed_at < self.retry_after:
             raise StoreUnavailable("the store failed moments ago; retrying shortly")
         try:
+            if self._pending_deletes:  # before anything else can read those profiles again
+                await self._delete_pending()
             result = await self._redis.execute_command(*args)  # type: ignore[no-untyped-call]
         except (redis.RedisError, OSError, TimeoutError) as exc:
             self._failed_at = self._monotonic()
@@ -187,20 +198,16 @@ class RedisProfileStore:
         if self._down:
             self._down = False
             logger.warning("profile store %s is back", self.url)
-        if self._pending_deletes:
-            await self._delete_pending()
         return result
 
     async def _delete_pending(self) -> None:
-        """Carry out the deletions asked for while the store was down."""
-        pending, self._pending_deletes = self._pending_deletes, set()
-        try:
-            await self._redis.execute_command(  # type: ignore[no-untyped-call]
-                "DEL", *(self._key(visitor_id) for visitor_id in sorted(pending))
-            )
-        except Exception:  # noqa: BLE001 - still down: keep them for the next answer
-            self._pending_deletes |= pending
-            return
+        """Carry out the deletions asked for while the store was down (errors propagate; the
+        ids stay pending until Redis confirms)."""
+        pending = sorted(self._pending_deletes)
+        await self._redis.execute_command(  # type: ignore[no-untyped-call]
+            "DEL", *(self._key(visitor_id) for visitor_id in pending)
+        )
+        self._pending_deletes.difference_update(pending)
         logger.warning("profile store: %d deletion(s) asked during the outage done", len(pending))
 
     async def close(self) -> None:

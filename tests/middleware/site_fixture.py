@@ -6,7 +6,13 @@ import gzip
 from pathlib import Path
 
 from starlette.applications import Starlette
-from starlette.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
+from starlette.responses import (
+    HTMLResponse,
+    JSONResponse,
+    RedirectResponse,
+    Response,
+    StreamingResponse,
+)
 from starlette.routing import Route
 
 RULES = """\
@@ -143,6 +149,12 @@ async def events(request):
     return JSONResponse({"recorded": recorded})
 
 
+async def login(request):
+    """A site login: ties the visitor to an account id, then redirects (profile store only)."""
+    await request.scope["etalage"].identify("account-42")
+    return RedirectResponse("/", status_code=303)
+
+
 def upstream_app() -> Starlette:
     """The wrapped app: HTML pages, JSON, CSS, streaming, gzip'd and error answers."""
     return Starlette(
@@ -157,5 +169,6 @@ def upstream_app() -> Starlette:
             Route("/gz", gzipped),
             Route("/missing", missing),
             Route("/buy", events, methods=["POST"]),
+            Route("/login", login, methods=["POST"]),
         ]
     )

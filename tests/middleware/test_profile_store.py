@@ -12,7 +12,7 @@ from starlette.testclient import TestClient
 
 from etalage.middleware import EtalageMiddleware
 from etalage.profile import Profile
-from etalage.store import RedisProfileStore, VisitorIdCodec
+from etalage.store import RedisProfileStore, StoreUnavailable, VisitorIdCodec
 from tests.support.redis_server import RedisServer
 
 from .site_fixture import DESKTOP, upstream_app, write_site
@@ -124,8 +124,10 @@ def test_redis_outage_serves_defaults_logs_once_and_recovers(make_client, caplog
         assert all("Default hero" in p.text for p in pages)
         outage_lines = [r for r in caplog.records if "unavailable" in r.getMessage()]
         assert len(outage_lines) == 1
+        form = client.post("/_etalage/preferences", data={"name": "Bo"}, follow_redirects=False)
+        assert form.status_code == 503  # a form post too: no redirect pretending it worked
         refused = client.post("/_etalage/preferences", json={"name": "Bo"})
-        assert refused.status_code == 503 and "nothing was saved" in refused.text
+        assert refused.status_code == 503 and "your profile was not updated" in refused.text
         event = client.post("/_etalage/event", json={"type": "add_to_cart", "data": {"price": 1}})
         assert event.status_code == 503
         server.start()  # an empty Redis: the visitor keeps the id and starts a new history
@@ -230,3 +232,41 @@ def test_no_during_an_outage_deletes_the_stored_profile_once_redis_answers(make_
         grant(client)
         client.get("/")  # the store's next answer carries out the pending deletion
         assert visitor_id not in stored_ids(server.url)
+
+
+def test_a_login_on_a_redirect_answer_hands_out_the_merged_id(make_client, redis_server):
+    laptop, phone = make_client(redis_server.url), make_client(redis_server.url)
+    grant(laptop)
+    laptop.get("/?q=headlamp")
+    assert laptop.post("/login", follow_redirects=False).status_code == 303
+    grant(phone)
+    answer = phone.post("/login", follow_redirects=False)
+    assert answer.status_code == 303
+    assert [c for c in set_cookies(answer) if c.startswith("etalage=")]
+    assert "Continue your search for 'headlamp'" in phone.get("/").text
+
+
+def test_a_profile_waiting_to_be_deleted_is_never_read_again(redis_server):
+    import asyncio
+    import os
+    import signal
+
+    async def scenario(server: RedisServer) -> None:
+        assert server.process is not None
+        store = RedisProfileStore(server.url, timeout=0.3, retry_after=0.0)
+        try:
+            await store.save(Profile(id="visitor-0003", prefs={"name": "Ana"}))
+            os.kill(server.process.pid, signal.SIGSTOP)
+            try:
+                with pytest.raises(StoreUnavailable):
+                    await store.delete("visitor-0003")
+            finally:
+                os.kill(server.process.pid, signal.SIGCONT)
+            assert await store.load("visitor-0003") is None  # not read back meanwhile
+            assert await store.load("visitor-0004") is None  # the next command: DEL first
+            assert stored_ids(server.url) == []
+        finally:
+            await store.close()
+
+    with RedisServer() as server:
+        asyncio.run(scenario(server))
