@@ -248,12 +248,13 @@ class PagePersonalizer:
         # Groups one answer's exposures; not a secret, so no system entropy call per request.
         answer = f"{_ANSWER_IDS.getrandbits(48):012x}"
         at = visitor.now.isoformat()
+        exposures = []
         for decision in decisions.values():
             if decision.rule is not None and profile is not None:
                 record_exposure(profile, decision.rule.id)
             if sink is not None and visitor.personalization_allowed:
                 chosen = decision.rule or decision.candidate
-                sink.emit(
+                exposures.append(
                     {
                         "type": "exposure",
                         "visitor": visitor.id,
@@ -265,6 +266,13 @@ class PagePersonalizer:
                         "at": at,
                     }
                 )
+        if exposures:
+            emit_many = getattr(sink, "emit_many", None)
+            if emit_many is not None:
+                emit_many(exposures)
+            else:  # a sink of the user's own with only `emit`
+                for exposure in exposures:
+                    sink.emit(exposure)
         if profile is not None:
             record_decisions(
                 profile,

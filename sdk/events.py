@@ -59,6 +59,10 @@ class EventSink(Protocol):
         """Write everything queued, then stop."""
 
 
+class _Batch(list):  # type: ignore[type-arg]
+    """The events of one answer, queued as one item."""
+
+
 class _ThreadedSink:
     """A bounded queue drained by one writer thread, in batches.
 
@@ -86,15 +90,25 @@ class _ThreadedSink:
 
     def emit(self, event: dict[str, Any]) -> None:
         """Queue one event for the writer thread: no I/O, never blocks, never raises."""
+        self._put(event)
+
+    def emit_many(self, events: list[dict[str, Any]]) -> None:
+        """Queue the events of one answer together: one hand-off to the writer thread
+        instead of one per event (each wakes it, and it competes for the GIL)."""
+        if events:
+            self._put(_Batch(events))
+
+    def _put(self, item: Any) -> None:
+        count = len(item) if isinstance(item, _Batch) else 1
         with self._lock:
             if self._closed:
-                self.dropped += 1
+                self.dropped += count
                 return
             try:
-                self._queue.put_nowait(event)
+                self._queue.put_nowait(item)
                 return
             except queue.Full:
-                self.dropped += 1
+                self.dropped += count
                 if self._overflow_logged:
                     return
                 self._overflow_logged = True
@@ -171,6 +185,8 @@ class _ThreadedSink:
                     stopping = True
                 elif isinstance(item, _Flush):
                     markers.append(item)
+                elif isinstance(item, _Batch):
+                    batch.extend(item)
                 else:
                     batch.append(item)
             if batch:

@@ -72,6 +72,49 @@ def test_emit_after_close_is_dropped_and_counted(tmp_path):
     assert sink.dropped == 1
 
 
+def test_the_events_of_one_answer_go_in_as_one_item_and_come_out_in_order(tmp_path):
+    path = tmp_path / "events.jsonl"
+    sink = JsonLinesSink(path)
+    sink.emit({"n": 0})
+    sink.emit_many([{"n": 1}, {"n": 2}, {"n": 3}])
+    sink.emit_many([])
+    sink.emit({"n": 4})
+    sink.close()
+    assert [e["n"] for e in read_events(str(path))] == [0, 1, 2, 3, 4]
+    assert (sink.written, sink.dropped) == (5, 0)
+    sink.emit_many([{"n": 5}, {"n": 6}])
+    assert sink.dropped == 2  # after close: every event of the batch counted
+
+
+def test_a_sink_of_ones_own_with_only_emit_gets_every_exposure(tmp_path):
+    from starlette.testclient import TestClient
+
+    from etalage.middleware import EtalageMiddleware
+
+    from ..middleware.site_fixture import DESKTOP, upstream_app, write_site
+
+    class Collector:
+        def __init__(self) -> None:
+            self.events: list[dict] = []
+
+        def emit(self, event: dict) -> None:
+            self.events.append(event)
+
+        def close(self) -> None:
+            pass
+
+    collector = Collector()
+    app = EtalageMiddleware(
+        upstream_app(), rules=write_site(tmp_path), secret_keys=["k"], event_sink=collector
+    )
+    client = TestClient(app, headers={"User-Agent": DESKTOP})
+    client.post("/_etalage/consent", json={"personalization": True})
+    client.get("/")
+    exposures = [e for e in collector.events if e["type"] == "exposure"]
+    assert exposures and len({e["answer"] for e in exposures}) == 1
+    assert {e["slot"] for e in exposures} >= {"hero"}
+
+
 # -- JSON lines: no I/O on the caller's thread ----------------------------------------------
 
 
