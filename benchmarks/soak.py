@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import random
 import shutil
@@ -34,6 +33,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from etalage.events import iter_events  # noqa: E402
 from tests.support.ports import free_port, wait_for_port  # noqa: E402
 from tests.support.redis_server import RedisServer  # noqa: E402
 
@@ -208,11 +208,9 @@ def main() -> None:
         server.wait(timeout=30)
         redis.stop()
     answers: set[str] = set()
-    with events.open() as lines:
-        for line in lines:
-            event = json.loads(line)
-            if event.get("type") == "exposure":
-                answers.add(event["answer"])
+    for event in iter_events(str(events)):  # rotated backups included (50 MB per file)
+        if event.get("type") == "exposure":
+            answers.add(event["answer"])
     exposures_written = len(answers) - args.visitors  # the consent walk viewed one page each
     log = (work / "server.log").read_text(errors="replace")
     for line in log.splitlines():
