@@ -226,9 +226,12 @@ class _ThreadedSink:
         """Release resources after the last write."""
 
 
+# One encoder for every line: json.dumps with options builds a new encoder on each call.
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=str)
+
+
 def _encode(event: dict[str, Any]) -> bytes:
-    text = json.dumps(event, separators=(",", ":"), ensure_ascii=False, default=str)
-    return (text + "\n").encode("utf-8")
+    return (_ENCODER.encode(event) + "\n").encode("utf-8")
 
 
 class JsonLinesSink(_ThreadedSink):

@@ -27,6 +27,7 @@ from etalage.recent_profiles import DEFAULT_RECENT_PROFILES, RecentProfiles
 
 logger = logging.getLogger("etalage")
 
+_COMPACT_JSON = json.JSONEncoder(separators=(",", ":"))
 MAX_PENDING_DELETES = 100_000  # ids of profiles to delete once the store answers again
 
 
@@ -131,7 +132,7 @@ class RedisProfileStore:
 
     async def save(self, profile: Profile) -> None:
         """Store the profile, refreshing its TTL."""
-        data = json.dumps(profile.to_compact(), separators=(",", ":")).encode()
+        data = _COMPACT_JSON.encode(profile.to_compact()).encode()
         saved = profile.copy()  # the profile as serialized: app code may change it meanwhile
         await self._call("SET", self._key(profile.id), data, "EX", self.ttl)
         self._recent.put(saved.id, saved, data)
