@@ -44,15 +44,7 @@ def is_loyal(request: Request) -> bool:
     visitor = getattr(state, "visitor", None)
     if state is None or visitor is None or not visitor.personalization_allowed:
         return False
-    profile = visitor.profile
-    ruleset = state.ruleset
-    decision = ruleset.decide(
-        visitor.attributes(ruleset),
-        [PRICE_SLOT],
-        visitor.now,
-        exposures=profile.exposures if profile else None,
-        dismissed=profile.dismissed if profile else (),
-    ).get(PRICE_SLOT)
+    decision = visitor.decide(state.ruleset, [PRICE_SLOT]).get(PRICE_SLOT)
     return decision is not None and decision.rule is not None and decision.rule.id == LOYALTY_RULE
 
 

@@ -441,14 +441,17 @@ class _Responder:
         return not (length and length.isdigit() and int(length) > self.mw.max_html_bytes)
 
     async def _send_start(self, message: Message) -> None:
-        headers = list(message.get("headers", []))
-        visitor = self.state.visitor
-        cookies = self.mw.cookie_headers(visitor, self.state.ruleset, page=False)
-        if cookies:
-            headers = shared_caches_excluded(headers) + cookies
-        if visitor.recorded:
-            await self.mw.persist(visitor)
+        headers = self._with_cookies(list(message.get("headers", [])), page=False)
+        if self.state.visitor.recorded:
+            await self.mw.persist(self.state.visitor)
         await self.downstream({**message, "headers": headers})
+
+    def _with_cookies(
+        self, headers: list[tuple[bytes, bytes]], *, page: bool
+    ) -> list[tuple[bytes, bytes]]:
+        """`headers` plus this answer's Set-Cookie headers, kept out of shared caches."""
+        cookies = self.mw.cookie_headers(self.state.visitor, self.state.ruleset, page=page)
+        return shared_caches_excluded(headers) + cookies if cookies else headers
 
     async def _give_up(
         self, more: bool, reason: str | None = "HTML answer larger than max_html_bytes"
@@ -467,10 +470,7 @@ class _Responder:
         assert self.start is not None
         result = self.mw.pages.personalize(self.state, self.start, body, self.started_at)
         self.page_answered = True
-        headers = list(result.headers)
-        cookies = self.mw.cookie_headers(self.state.visitor, self.state.ruleset)
-        if cookies:
-            headers = shared_caches_excluded(headers) + cookies
+        headers = self._with_cookies(list(result.headers), page=True)
         await self.mw.persist(self.state.visitor)
         status = result.status
         out_body = b"" if self.head or status == 304 else result.body

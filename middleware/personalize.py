@@ -110,16 +110,7 @@ class PagePersonalizer:
         out = body
         replacements: dict[str, bytes] = {}
         if slots:
-            profile = visitor.profile if visitor.personalization_allowed else None
-            decisions = dict(
-                ruleset.decide(
-                    attrs,
-                    slots,
-                    visitor.now,
-                    exposures=profile.exposures if profile else None,
-                    dismissed=profile.dismissed if profile else (),
-                )
-            )
+            decisions = visitor.decide(ruleset, slots, attrs)
             replacements = self._replacements(
                 visitor, ruleset, skeleton, decisions, attrs, page_facts
             )
@@ -224,7 +215,13 @@ class PagePersonalizer:
                     page_key,
                 )
                 render = partial(
-                    _render_fragment, renderer, action.template, self, page_facts, decision, slot
+                    _render_fragment,
+                    renderer,
+                    action.template,
+                    self.mw.prefix,
+                    page_facts,
+                    decision,
+                    slot,
                 )
                 try:
                     html = self.mw.fragment_cache.render(fixed, view, render)
@@ -292,7 +289,7 @@ class PagePersonalizer:
 def _render_fragment(
     renderer: FragmentRenderer,
     template: str,
-    personalizer: PagePersonalizer,
+    prefix: str,
     page_facts: dict[str, str],
     decision: Decision,
     slot: Slot,
@@ -304,7 +301,7 @@ def _render_fragment(
     context = {
         "page": page_facts,
         "rule": {"id": rule_id, "slot": slot.name, "reason": decision.reason},
-        "why_url": f"{personalizer.mw.prefix}profile#rule-{rule_id}",
+        "why_url": f"{prefix}profile#rule-{rule_id}",
         "default": Markup(slot.default_text),
         "visitor": visitor_view,
     }

@@ -115,14 +115,7 @@ def profile_report(
 def _contextual(visitor: Visitor, ruleset: Ruleset, anchored: set[str]) -> list[dict[str, Any]]:
     """The rules that apply to this request from the request alone (device, time, consent
     choice), with or without consent: nothing stored is read for them."""
-    profile = visitor.profile if visitor.personalization_allowed else None
-    decisions = ruleset.decide(
-        visitor.attributes(ruleset),
-        sorted(ruleset.slots),
-        visitor.now,
-        exposures=profile.exposures if profile else None,
-        dismissed=profile.dismissed if profile else (),
-    )
+    decisions = visitor.decide(ruleset, sorted(ruleset.slots))
     rows = []
     for slot, decision in sorted(decisions.items()):
         rule = decision.rule

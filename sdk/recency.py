@@ -12,9 +12,9 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
-from typing import Any
+from typing import Any, TypeVar
 
-from etalage.profile import Profile
+from etalage.profile import Profile, SearchEntry, ViewEntry
 
 MIN_INTEREST = 0.1  # below this decayed score a topic no longer counts as an interest
 MAX_DURATION = timedelta(days=100 * 366)
@@ -118,6 +118,18 @@ def is_relevant(at: int, valid_until: int | None, window: timedelta, now: dateti
     return moment - at <= window.total_seconds()
 
 
+Entry = TypeVar("Entry", SearchEntry, ViewEntry)
+
+
+def _relevant_entries(entries: list[Entry], window: timedelta, moment: float) -> list[Entry]:
+    """The entries `is_relevant` keeps at epoch `moment`, its test written out once for the
+    whole list: derive_attributes runs on every personalized page."""
+    oldest = moment - window.total_seconds()
+    return [
+        e for e in entries if e.at >= oldest and (e.valid_until is None or moment <= e.valid_until)
+    ]
+
+
 def _starts_new_visit(profile: Profile, policy: HistoryPolicy, moment: float) -> bool:
     """Whether a request at `moment` would count as a new visit (the gap has passed)."""
     last = profile.last_seen
@@ -190,13 +202,7 @@ def derive_attributes(
     if previous is not None:
         attrs["visits.last_seen_days"] = _days(moment - previous)
 
-    # The relevance test of `is_relevant`, inlined: these loops run on every personalized page.
-    oldest = moment - policy.search_relevant_for.total_seconds()
-    searches = [
-        s
-        for s in profile.searches
-        if s.at >= oldest and (s.valid_until is None or moment <= s.valid_until)
-    ]
+    searches = _relevant_entries(profile.searches, policy.search_relevant_for, moment)
     attrs["search.count"] = len(searches)
     attrs["search.recent"] = list(dict.fromkeys(s.term for s in searches))
     if searches:
@@ -208,12 +214,7 @@ def derive_attributes(
         if until_date is not None:
             attrs["search.last.valid_until"] = until_date
 
-    oldest = moment - policy.view_relevant_for.total_seconds()
-    views = [
-        v
-        for v in profile.views
-        if v.at >= oldest and (v.valid_until is None or moment <= v.valid_until)
-    ]
+    views = _relevant_entries(profile.views, policy.view_relevant_for, moment)
     attrs["view.count"] = len(views)
     attrs["view.recent"] = list(dict.fromkeys(v.path for v in views))
     attrs["view.topics"] = list(dict.fromkeys(v.topic for v in views if v.topic))

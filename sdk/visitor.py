@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -80,6 +81,23 @@ class Visitor:
             for key, value in page_facts.items():
                 attrs["page." + key] = value
         return attrs
+
+    def decide(
+        self,
+        ruleset: Ruleset,
+        slots: Iterable[str],
+        attributes: Mapping[str, Any] | None = None,
+    ) -> dict[str, Decision]:
+        """`Ruleset.decide` for this visitor now: their attributes (or the `attributes` given,
+        e.g. with page facts) and, with consent, their exposure counts and dismissals."""
+        profile = self.profile if self.personalization_allowed else None
+        return ruleset.decide(
+            self.attributes(ruleset) if attributes is None else attributes,
+            slots,
+            self.now,
+            exposures=profile.exposures if profile else None,
+            dismissed=profile.dismissed if profile else (),
+        )
 
     def record_event(self, policy: HistoryPolicy, type: str, data: dict[str, Any]) -> bool:
         """Record an event into the profile (only with consent); returns whether it was kept."""
