@@ -16,38 +16,22 @@ import asyncio
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench_apps import PAGES, RULES, SECRET, full_history_cookie  # noqa: E402
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from tests.support.asgi import http_get_scope  # noqa: E402
+from tests.support.ports import free_port, wait_for_port  # noqa: E402
 
 
 def pinned(core: int, argv: list[str]) -> list[str]:
     return ["taskset", "-c", str(core), *argv] if shutil.which("taskset") else argv
-
-
-def wait_for(port: int, proc: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited early with {proc.returncode}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError("server did not start")
 
 
 def run_wrk(url: str, cookie: str | None, duration: int, connections: int) -> dict[str, float]:
@@ -77,7 +61,7 @@ def serve(argv: list[str], port: int, env: dict[str, str]) -> subprocess.Popen[b
     proc = subprocess.Popen(
         pinned(0, argv), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
     )
-    wait_for(port, proc)
+    wait_for_port(port, timeout=30.0, process=proc)
     return proc
 
 
@@ -121,23 +105,13 @@ def middleware_cpu_us(cookie: str, iterations: int = 3000) -> float:
     app = EtalageMiddleware(
         page, rules=RULES, secret_keys=[SECRET], fragment_globals=fragment_globals()
     )
-    scope = {
-        "type": "http",
-        "method": "GET",
-        "path": "/",
-        "raw_path": b"/",
-        "query_string": b"",
-        "scheme": "http",
-        "http_version": "1.1",
-        "root_path": "",
-        "server": ("127.0.0.1", 8000),
-        "client": ("127.0.0.1", 5000),
-        "headers": [
-            (b"host", b"127.0.0.1:8000"),
+    scope = http_get_scope(
+        "127.0.0.1",
+        [
             (b"user-agent", b"Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/120"),
             (b"cookie", cookie.encode()),
         ],
-    }
+    )
 
     async def receive():  # type: ignore[no-untyped-def]
         return {"type": "http.request", "body": b"", "more_body": False}

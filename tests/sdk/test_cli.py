@@ -42,11 +42,18 @@ def test_check_reports_missing_fragments(tmp_path, capsys):
     assert "hero/continue_search.html" in capsys.readouterr().err
 
 
+def rules_with_fragment_a(folder: Path, text: str) -> Path:
+    """A rule file `text` in `folder`, beside a fragments folder holding ``a.html``."""
+    (folder / "fragments").mkdir()
+    (folder / "fragments" / "a.html").write_text("A")
+    rules = folder / "site.yaml"
+    rules.write_text(text)
+    return rules
+
+
 def test_check_warns_about_shadowed_rules_and_missing_slots(tmp_path, capsys):
-    (tmp_path / "fragments").mkdir()
-    (tmp_path / "fragments" / "a.html").write_text("A")
-    rules = tmp_path / "site.yaml"
-    rules.write_text(
+    rules = rules_with_fragment_a(
+        tmp_path,
         "version: 1\nrules:\n"
         "  - {id: always, slot: hero, fragment: a.html, priority: 5}\n"
         "  - {id: never, slot: hero, fragment: a.html, when: {device.type: mobile}}\n"
@@ -63,10 +70,8 @@ def test_check_warns_about_shadowed_rules_and_missing_slots(tmp_path, capsys):
 
 
 def test_an_unconditioned_rule_that_needs_consent_shadows_lower_ones_that_do(tmp_path, capsys):
-    (tmp_path / "fragments").mkdir()
-    (tmp_path / "fragments" / "a.html").write_text("A")
-    rules = tmp_path / "site.yaml"
-    rules.write_text(
+    rules = rules_with_fragment_a(
+        tmp_path,
         "version: 1\nrules:\n"
         "  - {id: sort, slot: nav, reorder: {by: interest}, priority: 5}\n"
         "  - {id: hideit, slot: nav, hide: true, when: {visits.count: {$gte: 2}}}\n"
@@ -112,10 +117,8 @@ def test_explain_prints_clauses_actual_values_and_the_winner(tmp_path, capsys):
 
 
 def test_explain_shows_the_values_inside_logical_operators(tmp_path, capsys):
-    (tmp_path / "fragments").mkdir()
-    (tmp_path / "fragments" / "a.html").write_text("A")
-    rules = tmp_path / "site.yaml"
-    rules.write_text(
+    rules = rules_with_fragment_a(
+        tmp_path,
         "version: 1\nrules:\n"
         "  - id: loyal\n    slot: price\n    fragment: a.html\n"
         "    when: {$or: [{lifecycle: customer}, {purchases.count: {$gte: 1}, visits.count: 3}]}\n"
