@@ -533,14 +533,28 @@ def validate_condition(condition: Any) -> list[tuple[str, str]]:
     return [(".".join(map(str, path)), message) for path, message in condition_problems(condition)]
 
 
-def condition_problems(condition: Any) -> list[tuple[tuple[str | int, ...], str]]:
-    """Problems in a condition as (path of keys and list indexes, message) pairs."""
-    problems: list[tuple[ConditionPath, str]] = []
+def condition_problems(
+    condition: Any, saved_groups: Mapping[str, Any] | None = None
+) -> list[tuple[tuple[str | int, ...], str]]:
+    """Problems in a condition as (path of keys and list indexes, message) pairs.
+
+    With `saved_groups`, a ``$inGroup`` / ``$notInGroup`` naming a group not among them is a
+    problem too (evaluation would quietly treat it as an empty group).
+    """
+    problems = _Problems(saved_groups)
     _check_condition(condition, (), problems)
-    return problems
+    return list(problems)
 
 
 ConditionPath = tuple[str | int, ...]
+
+
+class _Problems(list[tuple[ConditionPath, str]]):
+    """The problems found so far, and the saved groups a condition may name (None: any)."""
+
+    def __init__(self, saved_groups: Mapping[str, Any] | None) -> None:
+        super().__init__()
+        self.saved_groups = saved_groups
 
 
 def _kind(value: Any) -> str:
@@ -548,7 +562,7 @@ def _kind(value: Any) -> str:
     return type(value).__name__ if name == "unknown" else name
 
 
-def _check_condition(condition: Any, prefix: ConditionPath, out: list[tuple[ConditionPath, str]]) -> None:
+def _check_condition(condition: Any, prefix: ConditionPath, out: _Problems) -> None:
     if not isinstance(condition, Mapping):
         out.append((prefix, f"a condition must be a mapping, got {_kind(condition)}"))
         return
@@ -569,7 +583,7 @@ def _check_condition(condition: Any, prefix: ConditionPath, out: list[tuple[Cond
             _check_value(value, here, out)
 
 
-def _check_value(value: Any, path: ConditionPath, out: list[tuple[ConditionPath, str]]) -> None:
+def _check_value(value: Any, path: ConditionPath, out: _Problems) -> None:
     if not isinstance(value, Mapping):
         return
     operators = [key for key in value if isinstance(key, str) and key.startswith("$")]
@@ -585,7 +599,7 @@ def _check_value(value: Any, path: ConditionPath, out: list[tuple[ConditionPath,
 
 
 def _operator_problem(
-    op: str, arg: Any, path: ConditionPath, out: list[tuple[ConditionPath, str]]
+    op: str, arg: Any, path: ConditionPath, out: _Problems
 ) -> str | None:
     if op not in KNOWN_OPERATORS:
         return f"unknown operator {op!r}"
@@ -630,7 +644,13 @@ def _operator_problem(
             return f"$type needs one of {', '.join(_TYPE_NAMES)}, got {arg!r}"
         return None
     if op in ("$inGroup", "$notInGroup"):
-        return None if isinstance(arg, str) else f"{op} needs a group id string"
+        if not isinstance(arg, str):
+            return f"{op} needs a group id string"
+        groups = out.saved_groups
+        if groups is not None and arg not in groups:
+            known = ", ".join(sorted(groups)) or "none defined"
+            return f"unknown saved group {arg!r} (saved_groups: {known})"
+        return None
     return _scalar_problem(op, arg)
 
 

@@ -139,14 +139,13 @@ def _member_clause(
     label: str, member: Any, attrs: Mapping[str, Any], groups: Mapping[str, Any]
 ) -> Clause:
     """One condition combined by a logical operator: its single clause, or a group of them."""
-    holds = isinstance(member, Mapping) and compile_condition(member, groups)(attrs)
-    if isinstance(member, Mapping) and len(member) == 1:
-        return _condition_clauses(member, attrs, groups)[0]
-    if isinstance(member, Mapping) and member:
-        return Clause(label, member, "(logical)", holds, tuple(_condition_clauses(member, attrs, groups)))
-    return Clause(label, member, None, holds)
-
-
+    if not isinstance(member, Mapping):
+        return Clause(label, member, None, False)
+    parts = _condition_clauses(member, attrs, groups)
+    if len(parts) == 1:
+        return parts[0]
+    holds = compile_condition(member, groups)(attrs)
+    return Clause(label, member, "(logical)" if parts else None, holds, tuple(parts))
 
 
 def format_reports(reports: Iterable[SlotReport]) -> str:

@@ -116,34 +116,10 @@ def _check_condition(
 ) -> None:
     if not isinstance(condition, Mapping):
         raise doc.error(path, "a condition must be a mapping of attribute to test")
-    problems = condition_problems(condition)
+    problems = condition_problems(condition, saved_groups)
     if problems:
         sub, message = problems[0]
         raise RuleFileError(doc.file, doc.line_of(path + sub), field_name(path), message)
-    for sub, group in _group_refs(condition, ()):
-        if group not in saved_groups:
-            known = ", ".join(sorted(saved_groups)) or "none defined"
-            raise RuleFileError(
-                doc.file,
-                doc.line_of(path + sub),
-                field_name(path),
-                f"unknown saved group {group!r} (saved_groups: {known})",
-            )
-
-
-def _group_refs(value: Any, path: PathKey) -> list[tuple[PathKey, str]]:
-    """Every ``$inGroup`` / ``$notInGroup`` group id in a condition, with where it is."""
-    refs: list[tuple[PathKey, str]] = []
-    if isinstance(value, Mapping):
-        for key, item in value.items():
-            if key in ("$inGroup", "$notInGroup") and isinstance(item, str):
-                refs.append((path, item))
-            else:
-                refs.extend(_group_refs(item, path + (key,)))
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            refs.extend(_group_refs(item, path + (index,)))
-    return refs
 
 
 def _reads_stored(paths: frozenset[str], segments: Mapping[str, Segment]) -> bool:
