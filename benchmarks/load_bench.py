@@ -29,6 +29,8 @@ from bench_apps import PAGES, RULES, SECRET, full_history_cookie  # noqa: E402
 from tests.support.asgi import http_get_scope  # noqa: E402
 from tests.support.ports import free_port, wait_for_port  # noqa: E402
 
+BROWSER_UA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36"
+
 
 def pinned(core: int, argv: list[str]) -> list[str]:
     return ["taskset", "-c", str(core), *argv] if shutil.which("taskset") else argv
@@ -36,6 +38,7 @@ def pinned(core: int, argv: list[str]) -> list[str]:
 
 def run_wrk(url: str, cookie: str | None, duration: int, connections: int) -> dict[str, float]:
     argv = ["wrk", "-t", "1", "-c", str(connections), "-d", f"{duration}s", "--latency", url]
+    argv[1:1] = ["-H", f"User-Agent: {BROWSER_UA}"]  # wrk sends none: that is a bot, canonical
     if cookie:
         argv[1:1] = ["-H", f"Cookie: {cookie}"]
     out = subprocess.run(pinned(1, argv), capture_output=True, text=True, check=True).stdout

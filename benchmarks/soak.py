@@ -53,7 +53,7 @@ def demo_paths() -> list[str]:
 def consent_visitors(base: str, count: int) -> list[str]:
     """Grant consent for `count` visitors; return their Cookie header values."""
     cookies = []
-    with httpx.Client(base_url=base, timeout=10) as client:
+    with httpx.Client(base_url=base, timeout=10, headers={"User-Agent": PHONE}) as client:
         for _ in range(count):
             client.cookies.clear()
             response = client.post(

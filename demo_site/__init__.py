@@ -74,9 +74,11 @@ def create_app(
     demo_mode: bool = True,
     secret_keys: list[str] | None = None,
     rules: str | Path = RULES,
+    profile_store: str | None = None,
 ) -> Any:
     """The demo shop as one ASGI app, wrapped in `EtalageMiddleware` (`rules`: the shop's
-    rule file, or an edited copy whose fragments folder resolves to the shop's)."""
+    rule file, or an edited copy whose fragments folder resolves to the shop's;
+    `profile_store`: a ``redis://`` URL to keep profiles in Redis instead of the cookie)."""
     from etalage.demo import build_pages  # not at the top: `python -m` runs that module
 
     env = build_pages.environment()
@@ -111,7 +113,8 @@ def create_app(
         item = catalog.product(form.get("sku", ""))
         if item is None:
             return PlainTextResponse("Unknown product", status_code=400)
-        qty = int(form["qty"]) if form.get("qty", "1").isdigit() else 1
+        raw_qty = form.get("qty", "1")
+        qty = int(raw_qty) if raw_qty.isascii() and raw_qty.isdigit() and len(raw_qty) < 4 else 1
         qty = max(1, min(qty, MAX_QTY))
         cart = dict(request.session.get("cart") or {})
         cart[item.sku] = min(cart.get(item.sku, 0) + qty, MAX_QTY)
@@ -166,6 +169,7 @@ def create_app(
         secret_keys=keys,
         demo_mode=demo_mode,
         fragment_globals=catalog.fragment_globals(),
+        profile_store=profile_store,
     )
 
 
@@ -188,8 +192,13 @@ async def _form(request: Request) -> dict[str, str]:
 
 
 def create_demo_app() -> Any:
-    """Factory for uvicorn (``etalage.demo:create_demo_app``): the shop in demo mode."""
-    return create_app(demo_mode=os.environ.get("ETALAGE_DEMO_MODE", "1") != "0")
+    """Factory for uvicorn (``etalage.demo:create_demo_app``): the shop in demo mode
+    (``ETALAGE_DEMO_MODE=0`` turns it off; ``ETALAGE_PROFILE_STORE=redis://...`` keeps
+    profiles in Redis)."""
+    return create_app(
+        demo_mode=os.environ.get("ETALAGE_DEMO_MODE", "1") != "0",
+        profile_store=os.environ.get("ETALAGE_PROFILE_STORE") or None,
+    )
 
 
 def run_demo(host: str = "127.0.0.1", port: int = 8000) -> int:

@@ -23,6 +23,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+#: A person's Chrome: headless Chromium's own User-Agent says ``HeadlessChrome``, which is a bot.
+DESKTOP_UA = (
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/126.0.0.0 Safari/537.36"
+)
 IPHONE_UA = (
     "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 "
     "(KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1"
@@ -37,7 +42,7 @@ class Device:
     options: dict[str, Any]
 
 
-DESKTOP = Device("desktop", {"viewport": {"width": 1280, "height": 860}})
+DESKTOP = Device("desktop", {"viewport": {"width": 1280, "height": 860}, "user_agent": DESKTOP_UA})
 PHONE = Device(
     "phone",
     {

@@ -75,9 +75,18 @@ class RequestState:
         return recorded
 
     async def identify(self, identity: str) -> bool:
-        """Tie this visitor to a site identity (e.g. a login id) so their history follows them
-        across devices; profiles known under the same identity merge. Needs consent and a
-        profile store; returns whether the identity was attached.
+        """Tie this visitor to an identity the site's own authentication has verified, so
+        their history follows them across devices.
+
+        Call it only after a login the app checked (a password, a magic link, an OAuth
+        callback), with that account's stable id. Whoever is identified under `identity`
+        gets the profile stored under it: the anonymous history of this browser merges into
+        it, and from then on this browser sees and adds to it. Never pass anything the
+        visitor merely typed or sent (an e-mail address in a form, a query parameter, a
+        header): that would hand them another person's history. etalage itself never calls
+        this; a stated e-mail (`POST {prefix}preferences`) is only a contact preference.
+
+        Needs consent and a profile store; returns whether the identity was attached.
         """
         visitor, store = self.visitor, self.store
         if store is None or not visitor.personalization_allowed or visitor.profile is None:
@@ -259,7 +268,8 @@ class EtalageMiddleware:
     def demo_shift(self, scope: Scope) -> int:
         """Seconds this visitor travelled forward in time (demo mode only)."""
         raw = parse_cookie_header(scope.get("headers", [])).get(DEMO_SHIFT_COOKIE, "")
-        return int(raw) if raw.isdigit() and len(raw) < 10 else 0
+        # isascii: "²".isdigit() holds too, and int() refuses it.
+        return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 10 else 0
 
     def load_visitor(self, scope: Scope, ruleset: Ruleset) -> Visitor:
         """Build the request's visitor; bad cookies yield a fresh visitor, never an error."""
@@ -428,8 +438,12 @@ class _Responder:
             await self._finish(b"".join(self.chunks))
 
     def _personalizable(self, message: Message) -> bool:
-        visitor = self.state.visitor
-        if not self.page or message["status"] != 200 or visitor.is_canonical:
+        return not self.state.visitor.is_canonical and self._is_html_page(message)
+
+    def _is_html_page(self, message: Message) -> bool:
+        """A ``200 text/html`` answer to GET or HEAD, not encoded, within the size cap: one
+        that a person gets personalized."""
+        if not self.page or message["status"] != 200:
             return False
         headers = message.get("headers", [])
         content_type = header_value(headers, b"content-type") or ""
@@ -438,10 +452,17 @@ class _Responder:
         if header_value(headers, b"content-encoding") or header_value(headers, b"content-range"):
             return False
         length = header_value(headers, b"content-length")
-        return not (length and length.isdigit() and int(length) > self.mw.max_html_bytes)
+        return not (
+            length and length.isascii() and length.isdigit() and int(length) > self.mw.max_html_bytes
+        )
 
     async def _send_start(self, message: Message) -> None:
-        headers = self._with_cookies(list(message.get("headers", [])), page=False)
+        headers = list(message.get("headers", []))
+        if self.state.visitor.is_canonical and self._is_html_page(message):
+            # A crawler's or prefetch's page lacks what people get (the consent banner, their
+            # fragments); shared caches key on the URL alone, so they must not keep it.
+            headers = shared_caches_excluded(headers)
+        headers = self._with_cookies(headers, page=False)
         if self.state.visitor.recorded:
             await self.mw.persist(self.state.visitor)
         await self.downstream({**message, "headers": headers})

@@ -44,7 +44,7 @@ def render_toolbar(
             shift_days=shift_days,
             prefix=prefix,
         )
-        .encode("utf-8")
+        .encode("utf-8", "replace")  # a lone surrogate app code stored: "?"
     )
 
 

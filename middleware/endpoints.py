@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger("etalage")
 
 MAX_BODY_BYTES = 64 * 1024
+MAX_FORM_FIELDS = 100
 CONSENT_MAX_AGE = 365 * 24 * 3600
 _TRUE = frozenset({"true", "1", "yes", "on", "granted"})
 _FALSE = frozenset({"false", "0", "no", "off", "denied"})
@@ -90,6 +91,7 @@ class Endpoints:
                     status_code=503,
                 )
         response.headers["Cache-Control"] = "no-store"
+        response.headers["X-Content-Type-Options"] = "nosniff"  # error bodies echo input
         await response(scope, receive, send)
 
     # -- endpoints ---------------------------------------------------------------------------
@@ -153,10 +155,9 @@ class Endpoints:
             return JSONResponse(report)
         return Response(render_profile_page(report), media_type="text/html; charset=utf-8")
 
-    async def preferences(
-        self, scope: Scope, state: RequestState, fields: Mapping[str, Any]
-    ) -> Response:
-        """Store what the visitor states about themselves (needs consent)."""
+    def preferences(self, scope: Scope, state: RequestState, fields: Mapping[str, Any]) -> Response:
+        """Store what the visitor states about themselves (needs consent); a stated e-mail is
+        a contact preference and nothing more."""
         visitor = state.visitor
         if not visitor.personalization_allowed or visitor.profile is None:
             return self._needs_consent(scope)
@@ -167,16 +168,10 @@ class Endpoints:
                 prefs.pop(key, None)
             else:
                 prefs[key] = value
+        # A stated e-mail is a way to reach the visitor, not proof of who they are: it is never
+        # used to identify them (anyone could type someone else's address). Identity comes only
+        # from the site's own login, through `RequestState.identify`.
         visitor.changed = True
-        email = prefs.get("email")
-        if self.mw.store is not None and email and not visitor.store_failed:
-            try:
-                visitor.profile = await self.mw.store.identify(
-                    visitor.profile, email, state.ruleset.history, visitor.now
-                )
-            except StoreUnavailable:
-                visitor.store_failed = True
-            prefs = visitor.profile.prefs
         response = self._answer(scope, fields, {"prefs": prefs})
         response.raw_headers.extend(self.mw.cookie_headers(visitor, state.ruleset))
         return response
@@ -268,7 +263,9 @@ async def _read_fields(scope: Scope, receive: Receive) -> dict[str, Any]:
     if content_type.startswith("application/json"):
         try:
             data = json.loads(body or b"{}")
-        except (ValueError, UnicodeDecodeError):
+        except RecursionError:
+            raise BadRequest("JSON body is nested too deeply") from None
+        except ValueError:  # UnicodeDecodeError included
             raise BadRequest("body is not valid JSON") from None
         if not isinstance(data, dict):
             raise BadRequest("JSON body must be an object")
@@ -281,7 +278,10 @@ async def _read_fields(scope: Scope, receive: Receive) -> dict[str, Any]:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
         raise BadRequest("form body is not UTF-8") from None
-    parsed = parse_qs(text, keep_blank_values=True, max_num_fields=100)
+    try:
+        parsed = parse_qs(text, keep_blank_values=True, max_num_fields=MAX_FORM_FIELDS)
+    except ValueError:
+        raise BadRequest(f"form has more than {MAX_FORM_FIELDS} fields") from None
     return {key: values if len(values) > 1 else values[0] for key, values in parsed.items()}
 
 
@@ -344,7 +344,10 @@ def _back(scope: Scope, fields: Mapping[str, Any]) -> str:
             candidate = candidate[-1] if candidate else None
         if not isinstance(candidate, str) or not candidate:
             continue
-        parts = urlsplit(candidate)
+        try:
+            parts = urlsplit(candidate)
+        except ValueError:  # "http://[1]/": not a URL; try the next candidate
+            continue
         if parts.netloc and parts.netloc.lower() != host:
             continue
         path = parts.path or "/"

@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Iterable, Mapping
 
-_SHARED = re.compile(r"public|s-maxage", re.IGNORECASE)
 _DROPPED = (b"content-length", b"etag", b"last-modified", b"cache-control", b"vary")
+# Headers only shared caches read, each overriding Cache-Control for its cache: the standard
+# CDN-Cache-Control and its vendor forms (Cloudflare-, Vercel-, ...-CDN-Cache-Control),
+# Surrogate-Control (Fastly, Varnish, Akamai), Edge-Control (Akamai), X-Accel-Expires (nginx).
+_FOR_SHARED_CACHES = (b"surrogate-control", b"edge-control", b"x-accel-expires")
+
+
+def targets_shared_caches(name: bytes) -> bool:
+    """Whether header `name` (lower-case) tells a CDN or proxy cache how long to keep an answer."""
+    return name in _FOR_SHARED_CACHES or name.endswith(b"cdn-cache-control")
 
 
 def variant_etag(
@@ -54,18 +61,17 @@ def private_cache_control(upstream: str | None) -> str:
 
 
 def shared_caches_excluded(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
-    """The headers of an answer that carries a Set-Cookie, made private: ``public`` and
-    ``s-maxage`` are dropped and ``private`` added, other directives (a browser's ``max-age``,
-    ``no-store``) kept. A shared cache must never hand one visitor's cookie to another."""
-    current = header_value(headers, b"cache-control")
-    if current is not None and "private" in current and not _SHARED.search(current):
-        return headers  # a personalized answer: private already
+    """The headers of an answer no shared cache may keep (it carries a Set-Cookie, or it is a
+    crawler's page that people must not be handed): ``public`` and ``s-maxage`` are dropped
+    and ``private`` added, other directives (a browser's ``max-age``, ``no-store``) kept, and
+    the headers only CDNs and proxies read (`targets_shared_caches`) are removed."""
     directives: list[str] = []
     out: list[tuple[bytes, bytes]] = []
     for name, value in headers:
-        if name.lower() == b"cache-control":
+        lower = name.lower()
+        if lower == b"cache-control":
             directives.extend(d.strip() for d in value.decode("latin-1").split(",") if d.strip())
-        else:
+        elif not targets_shared_caches(lower):
             out.append((name, value))
     kept = [
         d for d in directives if d.lower() != "public" and not d.lower().startswith("s-maxage")
@@ -92,7 +98,9 @@ def personalized_headers(
     """Rewrite upstream headers for a personalized body.
 
     Content-Length is recomputed; the upstream ETag and Last-Modified are dropped (they
-    describe the unpersonalized page); caching becomes private; ``Vary: Cookie`` is merged in.
+    describe the unpersonalized page); caching becomes private, and the headers only shared
+    caches read are dropped (a CDN honouring ``CDN-Cache-Control`` would otherwise keep one
+    visitor's page for everyone); ``Vary: Cookie`` is merged in.
     """
     cache_control = None
     vary = None
@@ -103,7 +111,7 @@ def personalized_headers(
             cache_control = value.decode("latin-1")
         elif lower == b"vary":
             vary = value.decode("latin-1") if vary is None else f"{vary}, {value.decode('latin-1')}"
-        if lower not in _DROPPED:
+        if lower not in _DROPPED and not targets_shared_caches(lower):
             out.append((name, value))
     out.append((b"content-length", str(body_length).encode()))
     out.append((b"etag", etag.encode("latin-1")))

@@ -16,7 +16,7 @@ def is_same_origin(headers: Iterable[tuple[bytes, bytes]]) -> bool:
     holds behind a proxy that rewrites ``Host``, where comparing ``Origin`` with ``Host`` would
     refuse the site's own forms. Without it, an ``Origin`` header must name the request's own
     host. A request with neither (a non-browser client) is allowed: cookies make cross-site
-    forgery a browser problem.
+    forgery a browser problem. An ``Origin`` that is not a URL is refused, never an error.
     """
     headers = list(headers)
     fetch_site = header_value(headers, b"sec-fetch-site")
@@ -28,5 +28,8 @@ def is_same_origin(headers: Iterable[tuple[bytes, bytes]]) -> bool:
     if origin == "null":
         return False
     host = (header_value(headers, b"host") or "").lower()
-    parts = urlsplit(origin)
+    try:
+        parts = urlsplit(origin)
+    except ValueError:  # e.g. "http://[x": not an origin any browser sends
+        return False
     return parts.netloc.lower() == host and parts.scheme in ("http", "https")

@@ -33,6 +33,7 @@ from etalage.middleware.headers import (
     variant_etag,
 )
 from etalage.middleware.skeleton import PageSkeleton, Slot
+from etalage.profile import MAX_MOMENT
 from etalage.rules import Decision, FragmentAction, HideAction, ReorderAction, Ruleset
 from etalage.site_check import fragment_problems
 from etalage.visitor import Visitor
@@ -317,4 +318,6 @@ def _epoch_end_of_day(raw: str | None, ruleset: Ruleset, now: datetime) -> int |
     except ValueError:
         return None
     end = datetime.combine(day.date(), day_time(23, 59, 59), tzinfo=ruleset.site.timezone)
-    return int(end.timestamp())
+    # Kept within the moments a profile holds: a day before 1970 is long past, and one at the
+    # end of year 9999 may end after it in a zone west of UTC.
+    return min(max(int(end.timestamp()), 0), MAX_MOMENT)

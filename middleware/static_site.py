@@ -113,9 +113,12 @@ class StaticSite:
         else:
             candidates.extend([relative + ".html", relative + "/index.html"])
         for candidate in candidates:
-            file = (self.directory / candidate).resolve()
-            if file.is_file() and self.directory in file.parents:
-                return file
+            try:
+                file = (self.directory / candidate).resolve()
+                if file.is_file() and self.directory in file.parents:
+                    return file
+            except OSError:  # a name too long for the file system, say: no page of ours
+                continue
         return None
 
 

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from itsdangerous import (
+    BadData,
     BadSignature,
     Signer,
     TimestampSigner,
@@ -29,6 +30,11 @@ from etalage.recent_profiles import DEFAULT_RECENT_PROFILES, RecentProfiles
 logger = logging.getLogger("etalage")
 
 DEFAULT_MAX_BYTES = 3800  # a browser keeps 4096 bytes per cookie, name and attributes included
+# What reading a cookie value not signed by us (or not in our format) raises: `BadData` covers
+# bad signatures, expiry and bad payloads (base64, zlib, JSON); a value that is not text
+# (a lone surrogate) fails to encode before any of that; RecursionError in case a deeply nested
+# payload escapes itsdangerous.
+_UNREADABLE = (BadData, UnicodeEncodeError, RecursionError)
 
 
 @dataclass(frozen=True)
@@ -153,7 +159,7 @@ class ProfileCodec:
         if len(value) <= self.max_bytes:
             self._recent.put(value, profile.copy(), (signed_at, False))
             return value
-        trimmed = Profile.from_compact(json.loads(_dumps(profile.to_compact())))
+        trimmed = profile.copy()  # evictions change its lists, never the caller's
         for evict in _evictions(trimmed, policy, now):
             while evict():
                 value = self._current.dumps(trimmed.to_compact())
@@ -191,12 +197,10 @@ class ProfileCodec:
         except BadSignature:
             try:
                 data, signed_at = self._all.loads(value, max_age=max_age, return_timestamp=True)
-            except BadSignature:
-                return DecodedProfile(None)
-            except Exception:  # noqa: BLE001 - hostile input must never become a 500
+            except _UNREADABLE:
                 return DecodedProfile(None)
             reissue = True
-        except Exception:  # noqa: BLE001 - e.g. bad base64 or zlib data under a valid signature
+        except _UNREADABLE:  # e.g. bad base64 or zlib data under a valid signature
             return DecodedProfile(None)
         try:
             profile = Profile.from_compact(data)
@@ -338,12 +342,14 @@ class ConsentCodec:
         reissue = False
         try:
             data = self._current.loads(value)
-        except Exception:  # noqa: BLE001 - a forged cookie means "not asked", never an error
+        except BadSignature:  # perhaps an older key; a forged cookie means "not asked"
             try:
                 data = self._all.loads(value)
                 reissue = True
-            except Exception:  # noqa: BLE001
+            except _UNREADABLE:
                 return None, False
+        except _UNREADABLE:
+            return None, False
         if data in (0, 1) and not isinstance(data, bool):
             return bool(data), reissue
         return None, False

@@ -157,7 +157,7 @@ def _clean(data: Mapping[str, Any]) -> dict[str, Any]:
     kept: dict[str, Any] = {}
     for key, value in list(data.items())[:MAX_EVENT_FIELDS]:
         if isinstance(value, str):
-            kept[str(key)[:30]] = value[:MAX_EVENT_VALUE_LENGTH]
+            kept[str(key)[:30]] = _sendable(value[:MAX_EVENT_VALUE_LENGTH])
         elif isinstance(value, bool) or value is None:
             kept[str(key)[:30]] = value
         elif isinstance(value, int) and abs(value) <= MAX_SAFE_INT:
@@ -165,6 +165,12 @@ def _clean(data: Mapping[str, Any]) -> dict[str, Any]:
         elif isinstance(value, float) and math.isfinite(value):
             kept[str(key)[:30]] = value
     return kept
+
+
+def _sendable(text: str) -> str:
+    """`text` with any lone surrogate (JSON can carry one) as ``?``: a profile holding one
+    could not be shown or sent again, so it would not be read back."""
+    return text if text.isascii() else text.encode("utf-8", "replace").decode("utf-8")
 
 
 def record_exposure(profile: Profile, rule_id: str) -> None:

@@ -1,8 +1,9 @@
 """`Profile`: what etalage remembers about a consenting visitor, and its compact wire form.
 
-All moments are integer epoch seconds (UTC). The compact form is a JSON-ready dict with short
-keys; `Profile.from_compact` rejects any shape it does not recognise with `ValueError`, so a
-cookie that was signed by us but written by an older version never reaches the rules half-read.
+All moments are integer epoch seconds (UTC) from 0 to `MAX_MOMENT`. The compact form is a
+JSON-ready dict with short keys; `Profile.from_compact` rejects any shape or content it does not
+recognise with `ValueError`, so a cookie that was signed by us but written by an older version,
+or a foreign value in the profile store, never reaches the rules or the profile page half-read.
 """
 
 from __future__ import annotations
@@ -15,6 +16,13 @@ from typing import Any
 
 MAX_DECISION_PAGES = 3
 MAX_SAFE_INT = 2**53  # beyond this an integer loses precision as a float (and in JSON readers)
+MAX_MOMENT = 253402300799  # 9999-12-31T23:59:59Z, the last second `datetime` can show
+MAX_NAME_LENGTH = 256  # a topic, rule, slot, event type, preference or event data key
+MAX_TEXT_LENGTH = 4096  # a search term, path, reason, preference or event data value
+
+_TEXT_PREFS = frozenset({"name", "email", "channel", "level"})  # what the endpoint stores
+_LIST_PREFS = frozenset({"interests"})
+_DECISION_KEYS = frozenset({"path", "at", "slots"})  # as `history.record_decisions` writes
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,7 +148,12 @@ class Profile:
 
     @classmethod
     def from_compact(cls, data: Any) -> Profile:
-        """Rebuild a profile from `to_compact` output; `ValueError` on any unexpected shape."""
+        """Rebuild a profile from `to_compact` output; `ValueError` for anything else.
+
+        Contents are checked as well as shape (types, ranges, string lengths), so whatever
+        this returns can be shown and decided on without further checks: a value signed by
+        us in an older format, or a foreign value in the store, is refused, never half-read.
+        """
         try:
             return cls._from_compact(data)
         except (TypeError, KeyError, IndexError, AttributeError, ArithmeticError) as exc:
@@ -153,48 +166,56 @@ class Profile:
         visitor_id = data["i"]
         if not isinstance(visitor_id, str) or not 0 < len(visitor_id) <= 64:
             raise ValueError("not a compact profile: bad id")
-        cart = _list(data.get("c", []), 0, 3)
-        purchases = _list(data.get("p", [0, 0.0]), 2, 2)
-        return cls(
+        profile = cls(
             id=visitor_id,
-            visits=_int(data.get("v", 0)),
-            first_seen=_opt_int(data.get("f")),
-            last_seen=_opt_int(data.get("l")),
-            visit_started=_opt_int(data.get("vs")),
-            prev_visit_seen=_opt_int(data.get("pv")),
-            last_purchase=_opt_int(data.get("lp")),
-            searches=[
-                SearchEntry(_str(e[0]), _int(e[1]), _opt_int(_at(e, 2)))
-                for e in _list(data.get("s", []))
-                if _list(e, 2, 3)
-            ],
-            views=[
-                ViewEntry(_str(e[0]), _int(e[1]), _opt_str(_at(e, 2)), _opt_int(_at(e, 3)))
-                for e in _list(data.get("w", []))
-                if _list(e, 2, 4)
-            ],
-            interest={
-                _str(topic): (_float(pair[0]), _int(pair[1]))
-                for topic, pair in _dict(data.get("n", {})).items()
-                if _list(pair, 2, 2)
-            },
-            cart=CartState(
-                items=_int(_at(cart, 0) or 0),
-                value=_float(_at(cart, 1) or 0.0),
-                updated_at=_opt_int(_at(cart, 2)),
-            ),
-            purchases=_int(purchases[0]),
-            purchase_total=_float(purchases[1]),
-            prefs=dict(_dict(data.get("r", {}))),
-            exposures={_str(k): _int(v) for k, v in _dict(data.get("x", {})).items()},
-            dismissed={_str(k): _int(v) for k, v in _dict(data.get("d", {})).items()},
-            events=[
-                EventEntry(_str(e[0]), _int(e[1]), dict(_dict(_at(e, 2) or {})))
-                for e in _list(data.get("e", []))
-                if _list(e, 2, 3)
-            ],
-            decisions=[_dict(d) for d in _list(data.get("k", []))][:MAX_DECISION_PAGES],
+            visits=_count(data.get("v", 0)),
+            first_seen=_opt_moment(data.get("f")),
+            last_seen=_opt_moment(data.get("l")),
+            visit_started=_opt_moment(data.get("vs")),
+            prev_visit_seen=_opt_moment(data.get("pv")),
+            last_purchase=_opt_moment(data.get("lp")),
         )
+        if "s" in data:
+            profile.searches = [
+                SearchEntry(_text(e[0]), _moment(e[1]), _opt_moment(_at(e, 2)))
+                for e in _list(data["s"])
+                if _list(e, 2, 3)
+            ]
+        if "w" in data:
+            profile.views = [
+                ViewEntry(_text(e[0]), _moment(e[1]), _opt_name(_at(e, 2)), _opt_moment(_at(e, 3)))
+                for e in _list(data["w"])
+                if _list(e, 2, 4)
+            ]
+        if "n" in data:
+            profile.interest = {
+                _name(topic): (_amount(pair[0]), _moment(pair[1]))
+                for topic, pair in _dict(data["n"]).items()
+                if _list(pair, 2, 2)
+            }
+        if "c" in data:
+            cart = _list(data["c"], 2, 3)
+            profile.cart = CartState(_count(cart[0]), _amount(cart[1]), _opt_moment(_at(cart, 2)))
+        if "p" in data:
+            purchases = _list(data["p"], 2, 2)
+            profile.purchases = _count(purchases[0])
+            profile.purchase_total = _amount(purchases[1])
+        if "r" in data:
+            profile.prefs = {_name(k): _pref(k, v) for k, v in _dict(data["r"]).items()}
+        if "x" in data:
+            profile.exposures = {_name(k): _count(v) for k, v in _dict(data["x"]).items()}
+        if "d" in data:
+            profile.dismissed = {_name(k): _moment(v) for k, v in _dict(data["d"]).items()}
+        if "e" in data:
+            profile.events = [
+                EventEntry(_name(e[0]), _moment(e[1]), _event_data(e[2]) if len(e) > 2 else {})
+                for e in _list(data["e"])
+                if _list(e, 2, 3)
+            ]
+        if "k" in data:
+            decisions = [_decision(page) for page in _list(data["k"])]
+            profile.decisions = decisions[:MAX_DECISION_PAGES]
+        return profile
 
 
 def _copy_json(value: Any) -> Any:
@@ -231,31 +252,108 @@ def _dict(value: Any) -> dict[str, Any]:
     return value
 
 
-def _int(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or abs(value) > MAX_SAFE_INT:
-        raise ValueError(f"not a compact profile: expected an integer, got {value!r}")
+# One flat check per value: these run for every field of every profile read. `type(...) is int`
+# also refuses booleans.
+
+
+def _int(value: Any, low: int, high: int) -> int:
+    if type(value) is not int or not low <= value <= high:
+        raise ValueError(f"not a compact profile: expected an integer in {low}..{high}")
     return value
 
 
-def _opt_int(value: Any) -> int | None:
-    return None if value is None else _int(value)
-
-
-def _float(value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValueError(f"not a compact profile: expected a number, got {value!r}")
-    if isinstance(value, int):
-        value = _int(value)
-    if not math.isfinite(value):
-        raise ValueError(f"not a compact profile: expected a finite number, got {value!r}")
-    return float(value)
-
-
-def _str(value: Any) -> str:
-    if not isinstance(value, str):
-        raise ValueError(f"not a compact profile: expected a string, got {value!r}")
+def _count(value: Any) -> int:
+    if type(value) is not int or not 0 <= value <= MAX_SAFE_INT:
+        raise ValueError("not a compact profile: expected a count")
     return value
 
 
-def _opt_str(value: Any) -> str | None:
-    return None if value is None else _str(value)
+def _moment(value: Any) -> int:
+    if type(value) is not int or not 0 <= value <= MAX_MOMENT:
+        raise ValueError("not a compact profile: expected a moment (epoch seconds)")
+    return value
+
+
+def _opt_moment(value: Any) -> int | None:
+    return None if value is None else _moment(value)
+
+
+def _amount(value: Any) -> float:
+    """A score, price or total: a finite number, never negative."""
+    if type(value) is float:
+        if math.isfinite(value) and value >= 0:
+            return value
+    elif type(value) is int and 0 <= value <= MAX_SAFE_INT:
+        return float(value)
+    raise ValueError("not a compact profile: expected a finite amount of at least 0")
+
+
+def _name(value: Any) -> str:
+    if not isinstance(value, str) or len(value) > MAX_NAME_LENGTH or not _unicode(value):
+        raise ValueError(f"not a compact profile: expected a name of at most {MAX_NAME_LENGTH}")
+    return value
+
+
+def _opt_name(value: Any) -> str | None:
+    return None if value is None else _name(value)
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str) or len(value) > MAX_TEXT_LENGTH or not _unicode(value):
+        raise ValueError(f"not a compact profile: expected a text of at most {MAX_TEXT_LENGTH}")
+    return value
+
+
+def _unicode(text: str) -> bool:
+    """Whether `text` can be sent as UTF-8: JSON may carry a lone surrogate (``"\\ud800"``),
+    which no page, header or JSON answer can hold."""
+    if text.isascii():
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _opt_text(value: Any) -> str | None:
+    return None if value is None else _text(value)
+
+
+def _pref(key: str, value: Any) -> str | list[str]:
+    """A stated preference: a string, or a list of strings (``interests`` is always a list)."""
+    if isinstance(value, list):
+        if key in _TEXT_PREFS:
+            raise ValueError(f"not a compact profile: preference {key!r} must be a string")
+        return [_text(item) for item in value]
+    if key in _LIST_PREFS:
+        raise ValueError(f"not a compact profile: preference {key!r} must be a list")
+    return _text(value)
+
+
+def _event_data(value: Any) -> dict[str, Any]:
+    """An event's data as `history.record_event` keeps it: named JSON scalars, nothing nested."""
+    data = _dict(value)
+    for key, item in data.items():
+        _name(key)
+        if isinstance(item, str):
+            _text(item)
+        elif isinstance(item, float):
+            if not math.isfinite(item):
+                raise ValueError("not a compact profile: event data must be finite")
+        elif item is not None and not isinstance(item, bool):
+            _int(item, -MAX_SAFE_INT, MAX_SAFE_INT)
+    return dict(data)
+
+
+def _decision(value: Any) -> dict[str, Any]:
+    """One page's decisions as `history.record_decisions` writes them:
+    ``{"path": str, "at": moment, "slots": {slot: [rule id or None, reason or None]}}``."""
+    page = _dict(value)
+    if page.keys() != _DECISION_KEYS:
+        raise ValueError("not a compact profile: a decision needs exactly path, at and slots")
+    slots = {}
+    for slot, pair in _dict(page["slots"]).items():
+        rule, reason = _list(pair, 2, 2)
+        slots[_name(slot)] = [_opt_name(rule), _opt_text(reason)]
+    return {"path": _text(page["path"]), "at": _moment(page["at"]), "slots": slots}

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import jinja2
 
-from etalage.recency import derive_attributes
+from etalage.recency import derive_attributes, interest_scores
 
 if TYPE_CHECKING:
     from etalage.rules import Ruleset
@@ -62,7 +62,7 @@ def profile_report(
             if rule_id:
                 anchored.add(rule_id)
         decisions.append({"path": page.get("path"), "at": _iso(page.get("at")), "slots": slots})
-    report["stored"] = {
+    stored = {
         "id": profile.id,
         "visits": profile.visits,
         "first_seen": _iso(profile.first_seen),
@@ -85,13 +85,11 @@ def profile_report(
             }
             for v in profile.views
         ],
-        "interests": sorted(
-            (
-                {"topic": topic, "score": attributes.get(f"interest.{topic}", 0.0)}
-                for topic in profile.interest
-            ),
-            key=lambda item: -item["score"],
-        ),
+        # Not read from the attributes: a topic named "top" or "topics" has no score there.
+        "interests": [
+            {"topic": topic, "score": score}
+            for topic, score in interest_scores(profile, policy, now).items()
+        ],
         "cart": {
             "items": profile.cart.items,
             "value": profile.cart.value,
@@ -107,9 +105,22 @@ def profile_report(
         "exposures": dict(profile.exposures),
         "dismissed": {rule: _iso(at) for rule, at in profile.dismissed.items()},
     }
-    report["attributes"] = attributes
-    report["recent_decisions"] = decisions
+    report["stored"] = _showable(stored)
+    report["attributes"] = _showable(attributes)
+    report["recent_decisions"] = _showable(decisions)
     return report
+
+
+def _showable(value: Any) -> Any:
+    """Stored data with text that UTF-8 cannot carry (a lone surrogate, which JSON input can
+    hold and a profile keeps) shown as ``?``, so the page and its JSON can be sent."""
+    if isinstance(value, str):
+        return value if value.isascii() else value.encode("utf-8", "replace").decode("utf-8")
+    if isinstance(value, dict):
+        return {_showable(key): _showable(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_showable(item) for item in value]
+    return value
 
 
 def _contextual(visitor: Visitor, ruleset: Ruleset, anchored: set[str]) -> list[dict[str, Any]]:

@@ -5,6 +5,7 @@ These facts need no consent: they are about this request, not the person, and ar
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
@@ -19,6 +20,27 @@ MAX_QUERY_KEYS = 20
 MAX_LANGUAGES = 20
 _PREFETCH_HEADERS = (b"sec-purpose", b"purpose", b"x-moz", b"x-purpose")
 
+#: Automated clients that user-agents (ua-parser-builtins 202610) takes for people. It already
+#: flags GPTBot, OAI-SearchBot, ClaudeBot, PerplexityBot, Googlebot, bingbot, CCBot, Scrapy,
+#: facebookexternalhit, meta-externalagent, Slackbot, Discordbot, Twitterbot, LinkedInBot,
+#: WhatsApp, Python-urllib and ``Java/``, so they are not repeated here.
+_UNRECOGNISED_BOTS = re.compile(
+    r"""
+    # Crawlers named late in a browser-like string: ua-parser looks for "bot" and "spider" in
+    # the first 100 characters only, after a device (Mac, Android phone) has already matched.
+    applebot | amazonbot | bytespider
+    # Assistants fetching a page at a person's request; their names do not say "bot".
+    | chatgpt-user | claude-user | perplexity-user
+    # Automated browsers and audits: a complete Chrome string plus a marker.
+    | headlesschrome | chrome-lighthouse | phantomjs
+    # HTTP libraries and command-line tools: nobody browses with them.
+    | curl/ | wget/ | python-requests/ | python-httpx/ | aiohttp/ | go-http-client/
+    | okhttp/ | java-http-client/ | apache-httpclient/ | libwww-perl/ | node-fetch/ | axios/
+    | httpie/
+    """,
+    re.IGNORECASE | re.VERBOSE,
+)
+
 
 @dataclass(frozen=True)
 class Device:
@@ -32,12 +54,17 @@ class Device:
 
 @lru_cache(maxsize=1024)
 def classify_user_agent(user_agent: str) -> Device:
-    """Parse a User-Agent header once per distinct string (user-agents is slow)."""
-    if not user_agent:
-        return Device("desktop", "Other", "Other", False)
+    """Parse a User-Agent header once per distinct string (user-agents is slow).
+
+    A bot is what user-agents calls one, what `_UNRECOGNISED_BOTS` names, or a client that sends
+    no User-Agent at all (every browser sends one).
+    """
+    if not user_agent.strip():
+        return Device("desktop", "Other", "Other", True)
     agent = parse_user_agent(user_agent)
     kind = "mobile" if agent.is_mobile else "tablet" if agent.is_tablet else "desktop"
-    return Device(kind, agent.os.family, agent.browser.family, bool(agent.is_bot))
+    is_bot = agent.is_bot or _UNRECOGNISED_BOTS.search(user_agent) is not None
+    return Device(kind, agent.os.family, agent.browser.family, is_bot)
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,8 @@
 """`RedisProfileStore`: profiles kept server-side, the cookie holding only a signed visitor id.
 
-History is then no longer bound by the cookie's size, and it follows a visitor who identifies
-(an e-mail in preferences or a site login id) across devices: profiles merge on identify.
+History is then no longer bound by the cookie's size, and it follows a visitor across devices
+once the site's own login vouches for them (`RequestState.identify` with the account id, never a
+value the visitor merely typed): profiles merge on identify.
 Redis down or slow (past `timeout`; the URL's ``socket_timeout`` query parameter overrides it)
 raises `StoreUnavailable`; the middleware then serves the
 request with defaults and logs once per outage, never a 5xx.
@@ -19,6 +20,8 @@ import time
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
+
+from itsdangerous import BadData, URLSafeTimedSerializer
 
 from etalage.errors import EtalageError
 from etalage.profile import Profile
@@ -41,7 +44,6 @@ class VisitorIdCodec:
     _ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 
     def __init__(self, secret_keys: Sequence[str], *, max_age: timedelta, salt: str = "etalage.id"):
-        from itsdangerous import URLSafeTimedSerializer
 
         keys = [key for key in secret_keys if key]
         self._current = URLSafeTimedSerializer(keys[0], salt=salt)
@@ -59,11 +61,11 @@ class VisitorIdCodec:
         reissue = False
         try:
             data = self._current.loads(value, max_age=self.max_age)
-        except Exception:  # noqa: BLE001 - forged or expired: a fresh visitor, never an error
+        except BadData:  # forged, expired or signed with an older key: try them all
             try:
                 data = self._all.loads(value, max_age=self.max_age)
                 reissue = True
-            except Exception:  # noqa: BLE001
+            except BadData:  # a fresh visitor, never an error
                 return None, False
         if isinstance(data, str) and self._ID.match(data):
             return data, reissue
@@ -124,7 +126,7 @@ class RedisProfileStore:
             return known[0]
         try:
             profile = Profile.from_compact(json.loads(raw))
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, nested too deep, or not our profile
             logger.warning("stored profile %s unreadable, starting afresh", visitor_id)
             return None
         self._recent.put(visitor_id, profile.copy(), raw)

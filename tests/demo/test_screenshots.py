@@ -13,7 +13,7 @@ from etalage.demo import screenshots
 
 def test_serve_demo_answers_on_a_free_port_and_stops() -> None:
     with screenshots.serve_demo() as url:
-        response = httpx.get(url + "/", timeout=10)
+        response = httpx.get(url + "/", headers={"User-Agent": screenshots.DESKTOP_UA}, timeout=10)
         assert response.status_code == 200
         assert 'id="etalage-toolbar"' in response.text  # demo mode: time travel is on
     with pytest.raises(httpx.TransportError):

@@ -2,8 +2,10 @@
 
 The failure evidence (`page` saves a screenshot and the HTML under ``test-artifacts/``) comes from
 ``tests/conftest.py``; this file adds the shop server, one Chromium shared by every module of
-this package, and a browser context pointed at the module's shop. A test that needs another
-device (phone, bot, JavaScript off) says so with ``@pytest.mark.browser_context(**options)``.
+this package, and a browser context pointed at the module's shop. The context browses as a
+person's Chrome (headless Chromium's own User-Agent says ``HeadlessChrome``, a bot). A test that
+needs another device (phone, bot, JavaScript off) says so with
+``@pytest.mark.browser_context(**options)``.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.browser import chromium_launch_options
+from tests.support.browser import chromium_launch_options, person_user_agent
 from tests.support.servers import UvicornProcess
 
 #: The demo's signing key in these tests, so a test can forge or tamper with a cookie knowingly.
@@ -47,6 +49,12 @@ def browser() -> Iterator[Any]:
         browser.close()
 
 
+@pytest.fixture(scope="package")
+def user_agent(browser: Any) -> str:
+    """Chromium's User-Agent without the ``HeadlessChrome`` marker that makes it a bot."""
+    return person_user_agent(browser)
+
+
 @pytest.fixture(scope="module")
 def shop() -> Iterator[UvicornProcess]:
     """The demo shop as `etalage demo` runs it (demo mode and time travel on), on a free port."""
@@ -60,10 +68,12 @@ def shop() -> Iterator[UvicornProcess]:
 
 
 @pytest.fixture
-def context(request: pytest.FixtureRequest, browser: Any, shop: UvicornProcess) -> Iterator[Any]:
+def context(
+    request: pytest.FixtureRequest, browser: Any, user_agent: str, shop: UvicornProcess
+) -> Iterator[Any]:
     """A fresh browser context (no cookies) whose relative URLs go to this module's shop."""
     marker = request.node.get_closest_marker("browser_context")
-    options: dict[str, Any] = dict(marker.kwargs) if marker else {}
+    options: dict[str, Any] = {"user_agent": user_agent, **(marker.kwargs if marker else {})}
     context = browser.new_context(base_url=shop.base_url, **options)
     context.set_default_timeout(TIMEOUT_MS)
     context.set_default_navigation_timeout(TIMEOUT_MS)

@@ -116,7 +116,7 @@ def served_site(tmp_path_factory):
 
 def test_real_uvicorn_serves_personalized_pages_over_http(served_site):
     base, _, log = served_site
-    with httpx.Client(base_url=base, timeout=10) as client:
+    with httpx.Client(base_url=base, headers={"User-Agent": DESKTOP}, timeout=10) as client:
         phone = client.get("/", headers={"User-Agent": IPHONE})
         assert phone.status_code == 200, Path(log).read_text()
         assert "Compact hero" in phone.text
@@ -136,7 +136,7 @@ def test_real_uvicorn_rejects_cross_site_consent(served_site):
     response = httpx.post(
         base + "/_etalage/consent",
         data={"personalization": "true"},
-        headers={"Origin": "https://evil.example"},
+        headers={"Origin": "https://evil.example", "User-Agent": DESKTOP},
         timeout=10,
     )
     assert response.status_code == 403

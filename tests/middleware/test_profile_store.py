@@ -71,25 +71,57 @@ def test_the_id_cookie_is_set_once_not_on_every_answer(make_client, redis_server
     assert "'stove'" in client.get("/").text
 
 
-def test_history_follows_an_identified_visitor_across_devices(make_client, redis_server):
+def profile_json(client: TestClient) -> dict:
+    response = client.get("/_etalage/profile", headers={"Accept": "application/json"})
+    assert response.status_code == 200
+    return response.json()
+
+
+def test_a_login_merges_the_anonymous_history_into_the_known_profile(make_client, redis_server):
     laptop, phone = make_client(redis_server.url), make_client(redis_server.url)
     grant(laptop)
     laptop.get("/?q=headlamp")
-    assert (
-        laptop.post("/_etalage/preferences", json={"email": "ana@example.org"}).status_code == 200
-    )
+    assert laptop.post("/login?account=ana", follow_redirects=False).status_code == 303
     grant(phone)
-    assert "Continue your search" not in phone.get("/").text
-    response = phone.post(
-        "/_etalage/preferences", json={"email": "ANA@example.org ", "name": "Ana"}
-    )
-    assert response.status_code == 200
-    assert "Continue your search for 'headlamp'" in phone.get("/").text
+    phone.get("/?q=stove")  # anonymous on the phone, before the login
+    assert "'headlamp'" not in phone.get("/").text
+    assert phone.post("/login?account=ana", follow_redirects=False).status_code == 303
+    terms = {entry["term"] for entry in profile_json(phone)["stored"]["searches"]}
+    assert terms == {"headlamp", "stove"}
     # The cookies carry their signing time, so compare the ids they sign, not the raw values.
     codec = VisitorIdCodec(KEYS, max_age=timedelta(days=1))
     laptop_id, _ = codec.decode(laptop.cookies["etalage"])
     phone_id, _ = codec.decode(phone.cookies["etalage"])
     assert laptop_id is not None and laptop_id == phone_id
+    laptop.get("/?q=lantern")  # both devices now add to the one profile
+    assert "Continue your search for 'lantern'" in phone.get("/").text
+
+
+def test_a_typed_email_is_a_contact_preference_not_an_identity(make_client, redis_server):
+    """Typing someone else's address must not hand over their profile (issue 9, point 1)."""
+    victim, attacker = make_client(redis_server.url), make_client(redis_server.url)
+    grant(victim)
+    victim.get("/?q=engagement%20ring")
+    stated = {"email": "victoria@example.org", "name": "Victoria"}
+    assert victim.post("/_etalage/preferences", json=stated).status_code == 200
+    victim_id = profile_json(victim)["stored"]["id"]
+
+    grant(attacker)
+    answer = attacker.post("/_etalage/preferences", json={"email": " VICTORIA@example.org"})
+    assert answer.status_code == 200
+    assert answer.json()["prefs"] == {"email": "VICTORIA@example.org"}
+    seen = attacker.get("/").text
+    assert "Victoria" not in seen and "engagement ring" not in seen
+    mine = profile_json(attacker)["stored"]
+    assert mine["id"] != victim_id
+    assert mine["searches"] == [] and mine["prefs"] == {"email": "VICTORIA@example.org"}
+    # The victim's later browsing stays theirs, and "forget me" forgets only the attacker.
+    victim.get("/?q=flowers")
+    assert "flowers" not in attacker.get("/").text
+    attacker.post("/_etalage/forget", json={})
+    assert victim_id in stored_ids(redis_server.url)
+    assert "Continue your search for 'flowers'" in victim.get("/").text
+    assert "Hello Victoria" in victim.get("/").text
 
 
 def test_forget_and_decline_delete_the_stored_profile(make_client, redis_server):

@@ -3,36 +3,54 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from etalage.history import (
+    add_interest,
+    record_decisions,
+    record_event,
+    record_exposure,
+    record_request,
+    record_search,
+    record_view,
+)
 from etalage.profile import (
     MAX_DECISION_PAGES,
+    MAX_MOMENT,
     MAX_SAFE_INT,
+    MAX_TEXT_LENGTH,
     CartState,
     EventEntry,
     Profile,
     SearchEntry,
     ViewEntry,
 )
+from etalage.profile_page import profile_report, render_profile_page
 from etalage.recency import HistoryPolicy, derive_attributes
+from etalage.request_facts import RequestFacts
+from etalage.rules import parse_ruleset
+from etalage.visitor import Visitor
 
 NOW = datetime(2026, 5, 10, 12, 0, tzinfo=UTC)
+AT = int(NOW.timestamp())
 
 short_text = st.text(max_size=20)
 moments = st.integers(min_value=0, max_value=2**34)
 optional_moments = st.none() | moments
-finite_floats = st.floats(allow_nan=False, allow_infinity=False)
 amounts = st.floats(min_value=0, max_value=1e9)
-json_values = st.recursive(
+scalars = (
     st.none()
     | st.booleans()
     | st.integers(min_value=-MAX_SAFE_INT, max_value=MAX_SAFE_INT)
-    | finite_floats
-    | short_text,
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | short_text
+)
+json_values = st.recursive(
+    scalars,
     lambda children: (
         st.lists(children, max_size=4) | st.dictionaries(short_text, children, max_size=4)
     ),
@@ -47,7 +65,7 @@ any_json = st.recursive(
     max_leaves=20,
 )
 odd_numbers = st.one_of(
-    st.sampled_from([10**400, -(10**400), 2**53 + 1, 2**63, -1]),
+    st.sampled_from([10**400, -(10**400), 2**53 + 1, 2**63, -1, MAX_MOMENT + 1, 2**52]),
     st.integers(),
     st.floats(),
     st.booleans(),
@@ -73,6 +91,28 @@ near_profiles = st.fixed_dictionaries(
     },
 )
 
+# What the app stores: preferences as the preferences endpoint writes them, event data as
+# `history.record_event` keeps it, decisions as `history.record_decisions` writes them.
+preferences = st.fixed_dictionaries(
+    {},
+    optional={
+        "name": st.text(max_size=60),
+        "email": st.text(max_size=120),
+        "channel": st.sampled_from(["email", "sms", "post"]),
+        "interests": st.lists(st.text(max_size=30), max_size=12),
+    },
+)
+decision_pages = st.fixed_dictionaries(
+    {
+        "path": st.text(max_size=200),
+        "at": moments,
+        "slots": st.dictionaries(
+            short_text,
+            st.tuples(st.none() | short_text, st.none() | short_text).map(list),
+            max_size=3,
+        ),
+    }
+)
 profiles = st.builds(
     Profile,
     id=st.text(min_size=1, max_size=64),
@@ -86,23 +126,21 @@ profiles = st.builds(
         st.builds(ViewEntry, short_text, moments, st.none() | short_text, optional_moments),
         max_size=4,
     ),
-    interest=st.dictionaries(short_text, st.tuples(finite_floats, moments), max_size=4),
+    interest=st.dictionaries(short_text, st.tuples(amounts, moments), max_size=4),
     cart=st.builds(CartState, st.integers(min_value=0, max_value=1000), amounts, optional_moments),
     purchases=st.integers(min_value=0, max_value=1000),
     purchase_total=amounts,
     last_purchase=optional_moments,
-    prefs=st.dictionaries(short_text, json_values, max_size=3),
+    prefs=preferences,
     exposures=st.dictionaries(short_text, st.integers(min_value=0, max_value=100), max_size=3),
     dismissed=st.dictionaries(short_text, moments, max_size=3),
     events=st.lists(
         st.builds(
-            EventEntry, short_text, moments, st.dictionaries(short_text, json_values, max_size=3)
+            EventEntry, short_text, moments, st.dictionaries(short_text, scalars, max_size=3)
         ),
         max_size=4,
     ),
-    decisions=st.lists(
-        st.dictionaries(short_text, json_values, max_size=3), max_size=MAX_DECISION_PAGES
-    ),
+    decisions=st.lists(decision_pages, max_size=MAX_DECISION_PAGES),
 )
 
 
@@ -180,7 +218,10 @@ def test_a_purchase_total_without_purchases_survives():
 
 
 def test_only_the_last_decision_pages_are_read():
-    decisions = [{"path": f"/p{n}"} for n in range(MAX_DECISION_PAGES + 2)]
+    decisions = [
+        {"path": f"/p{n}", "at": AT, "slots": {"hero": [None, "default"]}}
+        for n in range(MAX_DECISION_PAGES + 2)
+    ]
     profile = Profile.from_compact({"i": "v", "k": decisions})
     assert profile.decisions == decisions[:MAX_DECISION_PAGES]
 
@@ -226,3 +267,288 @@ def test_only_the_last_decision_pages_are_read():
 def test_from_compact_rejects_bad_shapes_with_value_error(data):
     with pytest.raises(ValueError, match="not a compact profile"):
         Profile.from_compact(data)
+
+
+POLICY = HistoryPolicy()
+GOOD_PAGE = {"path": "/", "at": AT, "slots": {"hero": ["continue-search", "because"]}}
+
+
+@pytest.mark.parametrize(
+    "contents",
+    [
+        # preferences: text, and `interests` a list of text; nothing else
+        {"r": {"name": 5}},
+        {"r": {"name": None}},
+        {"r": {"name": ["Ada"]}},
+        {"r": {"email": ["ada@example.org"]}},
+        {"r": {"interests": "x"}},
+        {"r": {"interests": [1]}},
+        {"r": {"interests": [["hiking"]]}},
+        {"r": {"name": {"first": "Ada"}}},
+        {"r": {"other": {"nested": {"deep": [1]}}}},
+        {"r": {"other": True}},
+        {"r": {"name": "x" * (MAX_TEXT_LENGTH + 1)}},
+        {"r": {"k" * 300: "x"}},
+        # moments: whole seconds from 1970 to the end of year 9999
+        {"l": 2**52},
+        {"f": -1},
+        {"lp": MAX_MOMENT + 1},
+        {"f": 1.5},
+        {"s": [["tent", 2**52]]},
+        {"s": [["tent", AT, -1]]},
+        {"w": [["/a", AT, None, 2**52]]},
+        {"d": {"greet": 2**52}},
+        {"d": {"greet": -5}},
+        {"e": [["ping", 2**52]]},
+        {"c": [1, 2.0, -1]},
+        {"n": {"hiking": [1.0, 2**52]}},
+        # decisions: exactly what record_decisions writes
+        {"k": [{**GOOD_PAGE, "at": 2**52}]},
+        {"k": [{**GOOD_PAGE, "at": "today"}]},
+        {"k": [{**GOOD_PAGE, "path": 7}]},
+        {"k": [{**GOOD_PAGE, "slots": ["hero"]}]},
+        {"k": [{**GOOD_PAGE, "slots": {"hero": "continue-search"}}]},
+        {"k": [{**GOOD_PAGE, "slots": {"hero": ["continue-search"]}}]},
+        {"k": [{**GOOD_PAGE, "slots": {"hero": ["continue-search", "because", "more"]}}]},
+        {"k": [{**GOOD_PAGE, "slots": {"hero": [7, "because"]}}]},
+        {"k": [{**GOOD_PAGE, "slots": {"hero": [{"id": "x"}, "because"]}}]},
+        {"k": [{**GOOD_PAGE, "slots": {"hero": ["continue-search", ["because"]]}}]},
+        {"k": [{"at": AT, "slots": {}}]},
+        {"k": [{**GOOD_PAGE, "extra": 1}]},
+        {"k": [GOOD_PAGE, {}]},
+        # event data: named JSON scalars only
+        {"e": [["ping", AT, {"a": {"b": 1}}]]},
+        {"e": [["ping", AT, {"a": [1, 2]}]]},
+        {"e": [["ping", AT, {"a": float("nan")}]]},
+        {"e": [["ping", AT, {"a": 2**60}]]},
+        {"e": [["ping", AT, None]]},
+        {"e": [[7, AT]]},
+        # scores, counts and money: finite, never negative
+        {"n": {"hiking": ["high", AT]}},
+        {"n": {"hiking": [-1.0, AT]}},
+        {"n": {"hiking": [True, AT]}},
+        {"c": [1, "12.50"]},
+        {"c": [-1, 2.0]},
+        {"c": [1, -2.0]},
+        {"c": [1, float("inf")]},
+        {"c": []},
+        {"p": [1, -5.0]},
+        {"p": [-1, 5.0]},
+        {"x": {"greet": 0.5}},
+        {"x": {"greet": -1}},
+        {"v": -1},
+    ],
+)
+def test_from_compact_rejects_malformed_contents_with_value_error(contents):
+    with pytest.raises(ValueError, match="not a compact profile"):
+        Profile.from_compact({"i": "visitor-1", **contents})
+
+
+def test_the_last_second_datetime_can_show_is_a_valid_moment():
+    profile = Profile.from_compact({"i": "v", "f": 0, "l": MAX_MOMENT})
+    assert (profile.first_seen, profile.last_seen) == (0, MAX_MOMENT)
+
+
+def test_decisions_as_record_decisions_writes_them_are_read():
+    profile = Profile(id="v")
+    record_decisions(profile, NOW, "/a", {"hero": ("continue-search", "why"), "nav": (None, None)})
+    again = Profile.from_compact(through_json(profile.to_compact()))
+    assert again.decisions == profile.decisions
+
+
+# -- profiles the app records round-trip ----------------------------------------------------
+
+prices = st.floats(min_value=0, max_value=1e9, exclude_max=True)  # what record_event accepts
+
+steps = st.one_of(
+    st.tuples(st.just("view"), st.text(max_size=250), st.none() | st.text(max_size=50)),
+    st.tuples(st.just("search"), st.text(max_size=100), st.none() | st.integers(0, MAX_MOMENT)),
+    st.tuples(st.just("interest"), st.text(max_size=40), st.floats(0, 100)),
+    st.tuples(
+        st.just("event"),
+        st.sampled_from(["video_play", "newsletter_signup"]),
+        st.dictionaries(st.text(max_size=40), scalars | json_values, max_size=8),
+    ),
+    st.tuples(st.just("add_to_cart"), prices, st.integers(0, 10**6)),
+    st.tuples(st.just("purchase"), prices, st.none()),
+    st.tuples(st.just("dismiss"), st.text(min_size=1, max_size=64), st.none()),
+    st.tuples(st.just("expose"), st.text(max_size=64), st.none()),
+    st.tuples(st.just("pref"), st.sampled_from(["name", "email", "level"]), st.text(max_size=120)),
+    st.tuples(st.just("interests"), st.lists(st.text(max_size=30), max_size=12), st.none()),
+    st.tuples(
+        st.just("decide"),
+        st.text(max_size=250),
+        st.dictionaries(
+            short_text, st.tuples(st.none() | short_text, st.text(max_size=200)), max_size=4
+        ),
+    ),
+)
+
+
+@settings(deadline=None, max_examples=150)
+@given(st.lists(st.tuples(st.integers(0, 40 * 86400), steps), min_size=1, max_size=30))
+def test_profiles_recorded_by_the_history_functions_round_trip(history):
+    moment = NOW
+    profile = Profile.new(moment)
+    for pause, (kind, first, second) in history:
+        moment += timedelta(seconds=pause)
+        record_request(profile, POLICY, moment)
+        if kind == "view":
+            record_view(profile, POLICY, moment, first, topic=second)
+        elif kind == "search":
+            record_search(profile, POLICY, moment, first, valid_until=second)
+        elif kind == "interest":
+            add_interest(profile, POLICY, moment, first, second)
+        elif kind == "event":
+            record_event(profile, POLICY, moment, first, second)
+        elif kind == "add_to_cart":
+            record_event(profile, POLICY, moment, kind, {"price": first, "qty": second})
+        elif kind == "purchase":
+            record_event(profile, POLICY, moment, kind, {"value": first})
+        elif kind == "dismiss":
+            record_event(profile, POLICY, moment, kind, {"rule": first})
+        elif kind == "expose":
+            record_exposure(profile, first)
+        elif kind == "pref":
+            profile.prefs[first] = second
+        elif kind == "interests":
+            profile.prefs["interests"] = first
+        elif kind == "decide":
+            record_decisions(profile, moment, first, second)
+    assert Profile.from_compact(through_json(profile.to_compact())) == profile
+
+
+# -- whatever is read can be shown and decided on -------------------------------------------
+
+RULES = """\
+version: 1
+site: {name: hostile, timezone: Pacific/Kiritimati}
+rules:
+  - id: continue-search
+    slot: hero
+    fragment: hero.html
+    when: {search.last: {$exists: true}}
+    reason: You searched for this recently.
+  - id: greet
+    slot: greeting
+    fragment: greeting.html
+    when: {prefs.name: {$exists: true}, prefs.interests: {$in: [hiking]}}
+    dismissible: true
+  - id: big-cart
+    slot: cart
+    fragment: cart.html
+    when: {cart.value: {$gt: 100}, event.video_play.count: {$gte: 1}, interest.top: hiking}
+    max_exposures: 3
+  - id: mobile
+    slot: hero
+    fragment: mobile.html
+    when: {device.type: mobile}
+"""
+RULESET = parse_ruleset(RULES)
+FACTS = RequestFacts.from_scope(
+    {"type": "http", "path": "/_etalage/profile", "headers": [(b"user-agent", b"Mozilla/5.0")]},
+    RULESET.site.timezone,
+    NOW,
+)
+
+# Leaves a hostile value may end in: out-of-range moments, non-finite and negative numbers,
+# booleans where numbers belong, text where lists belong, long text.
+hostile_leaves = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.sampled_from([-1, 0, AT, MAX_MOMENT, MAX_MOMENT + 1, 2**52, 2**53 + 1, 10**400]),
+    st.floats(),
+    st.text(max_size=30),
+    st.sampled_from(["continue-search", "greet", "big-cart", "hiking", "x" * 5000, "Zo\ud800"]),
+)
+hostile = st.recursive(
+    hostile_leaves,
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.dictionaries(st.text(max_size=8) | st.sampled_from(["path", "at", "slots"]), children)
+    ),
+    max_leaves=16,
+)
+
+
+def either(good: st.SearchStrategy) -> st.SearchStrategy:
+    """Mostly `good`, now and then a hostile JSON value in its place."""
+    return st.sampled_from(range(8)).flatmap(lambda n: hostile if n == 0 else good)
+
+
+def entries(*fields: st.SearchStrategy) -> st.SearchStrategy:
+    return st.lists(either(st.tuples(*map(either, fields)).map(list)), max_size=3)
+
+
+texts = st.text(max_size=30) | st.sampled_from(["Zo\ud800ë", "\udc80"])  # JSON can hold these
+names = texts | st.sampled_from(["continue-search", "greet", "big-cart", "hiking", "top"])
+hostile_pages = st.fixed_dictionaries(
+    {
+        "path": either(texts),
+        "at": either(moments),
+        "slots": either(
+            st.dictionaries(
+                names,
+                either(st.tuples(either(st.none() | names), either(st.none() | texts)).map(list)),
+                max_size=3,
+            )
+        ),
+    }
+)
+hostile_profiles = st.fixed_dictionaries(
+    {"i": either(st.just("visitor-1"))},
+    optional={
+        **{key: either(moments) for key in ("v", "f", "l", "vs", "pv", "lp")},
+        "s": entries(texts, moments, moments),
+        "w": entries(texts, moments, st.none() | names, moments),
+        "n": either(
+            st.dictionaries(names, either(st.tuples(either(amounts), either(moments)).map(list)))
+        ),
+        "c": either(st.tuples(either(moments), either(amounts), either(moments)).map(list)),
+        "p": either(st.tuples(either(moments), either(amounts)).map(list)),
+        "r": either(
+            st.dictionaries(
+                st.sampled_from(["name", "email", "interests", "level"]) | texts,
+                either(texts | st.lists(either(texts), max_size=3)),
+                max_size=4,
+            )
+        ),
+        "x": either(st.dictionaries(names, either(moments), max_size=3)),
+        "d": either(st.dictionaries(names, either(moments), max_size=3)),
+        "e": entries(names, moments, st.dictionaries(texts, hostile_leaves | hostile, max_size=3)),
+        "k": either(st.lists(either(hostile_pages), max_size=4)),
+    },
+)
+
+
+@settings(deadline=None, max_examples=300)
+@given(hostile_profiles)
+def test_a_profile_read_from_hostile_json_can_be_shown_and_decided_on(data):
+    try:
+        profile = Profile.from_compact(through_json(data))
+    except ValueError:
+        return
+    derive_attributes(profile, RULESET.history, NOW, timezone=RULESET.site.timezone)
+    visitor = Visitor(facts=FACTS, now=NOW, consent=True, profile=profile)
+    report = profile_report(visitor, RULESET)
+    render_profile_page(report).encode("utf-8")
+    json.dumps(report, ensure_ascii=False, allow_nan=False).encode("utf-8")  # as JSONResponse
+    assert Profile.from_compact(through_json(profile.to_compact())) == profile
+
+
+@pytest.mark.parametrize("topic", ["top", "topics"])
+def test_a_topic_named_like_a_derived_attribute_is_shown_with_its_score(topic):
+    profile = Profile(id="v", interest={"hiking": (2.0, AT), topic: (1.0, AT)})
+    report = profile_report(Visitor(facts=FACTS, now=NOW, consent=True, profile=profile), RULESET)
+    assert report["stored"]["interests"] == [
+        {"topic": "hiking", "score": 2.0},
+        {"topic": topic, "score": 1.0},
+    ]
+    render_profile_page(report)
+
+
+def test_a_key_this_version_does_not_write_is_ignored():
+    """A newer worker may add a key during a rolling deploy: the older one keeps the profile."""
+    profile = Profile.from_compact({"i": "visitor-1", "v": 2, "z": {"future": [1]}})
+    assert profile.visits == 2

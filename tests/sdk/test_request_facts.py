@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+from starlette.testclient import TestClient
 
+from etalage.middleware import EtalageMiddleware
 from etalage.request_facts import (
+    _UNRECOGNISED_BOTS,
     MAX_QUERY_KEYS,
     MAX_QUERY_VALUE,
     RequestFacts,
     classify_user_agent,
 )
+from tests.middleware.site_fixture import HOME, upstream_app, write_site
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NOW = datetime(2026, 7, 5, 22, 30, tzinfo=UTC)
@@ -49,6 +54,85 @@ GOOGLEBOT_SMARTPHONE = (
     "(compatible; Googlebot/2.1; +http://www.google.com/bot.html)"
 )
 BINGBOT = "Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)"
+CURL = "curl/8.5.0"
+
+#: Real User-Agent strings of crawlers, assistants, automated browsers and HTTP libraries. Those
+#: marked * are missed by user-agents and caught by `_UNRECOGNISED_BOTS`.
+BOTS = {
+    "GPTBot": "Mozilla/5.0 AppleWebKit/537.36 (KHTML, like Gecko); compatible; GPTBot/1.1; "
+    "+https://openai.com/gptbot",
+    "ChatGPT-User*": "Mozilla/5.0 AppleWebKit/537.36 (KHTML, like Gecko); compatible; "
+    "ChatGPT-User/1.0; +https://openai.com/bot",
+    "ClaudeBot": "Mozilla/5.0 AppleWebKit/537.36 (KHTML, like Gecko; compatible; ClaudeBot/1.0; "
+    "+claudebot@anthropic.com)",
+    "Claude-User*": "Mozilla/5.0 AppleWebKit/537.36 (KHTML, like Gecko; compatible; "
+    "Claude-User/1.0; +Claude-User@anthropic.com)",
+    "PerplexityBot": "Mozilla/5.0 AppleWebKit/537.36 (KHTML, like Gecko; compatible; "
+    "PerplexityBot/1.0; +https://perplexity.ai/perplexitybot)",
+    "Perplexity-User*": "Mozilla/5.0 AppleWebKit/537.36 (KHTML, like Gecko; compatible; "
+    "Perplexity-User/1.0; +https://perplexity.ai/perplexity-user)",
+    "Bytespider*": "Mozilla/5.0 (Linux; Android 5.0) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Mobile Safari/537.36 (compatible; Bytespider; spider-feedback@bytedance.com)",
+    "Applebot*": "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_5) AppleWebKit/605.1.15 "
+    "(KHTML, like Gecko) Version/13.1.1 Safari/605.1.15 "
+    "(Applebot/0.1; +http://www.apple.com/go/applebot)",
+    "Amazonbot*": "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_10_1) AppleWebKit/600.2.5 "
+    "(KHTML, like Gecko) Version/8.0.2 Safari/600.2.5 "
+    "(Amazonbot/0.1; +https://developer.amazon.com/support/amazonbot)",
+    "HeadlessChrome*": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "HeadlessChrome/120.0.6099.28 Safari/537.36",
+    "Lighthouse*": "Mozilla/5.0 (Linux; Android 11; moto g power (2022)) AppleWebKit/537.36 "
+    "(KHTML, like Gecko) Chrome/119.0.0.0 Mobile Safari/537.36 Chrome-Lighthouse",
+    "PhantomJS*": "Mozilla/5.0 (Unknown; Linux x86_64) AppleWebKit/538.1 (KHTML, like Gecko) "
+    "PhantomJS/2.1.1 Safari/538.1",
+    "curl*": CURL,
+    "Wget*": "Wget/1.21.4",
+    "python-requests*": "python-requests/2.31.0",
+    "python-httpx*": "python-httpx/0.28.1",
+    "aiohttp*": "Python/3.12 aiohttp/3.9.1",
+    "Go-http-client*": "Go-http-client/1.1",
+    "okhttp*": "okhttp/4.12.0",
+    "Java-http-client*": "Java-http-client/17.0.2",
+    "Apache-HttpClient*": "Apache-HttpClient/4.5.14 (Java/17.0.8)",
+    "libwww-perl*": "libwww-perl/6.72",
+    "node-fetch*": "node-fetch/1.0 (+https://github.com/bitinn/node-fetch)",
+    "axios*": "axios/1.6.2",
+    "HTTPie*": "HTTPie/3.2.2",
+    "Python-urllib": "Python-urllib/3.12",
+    "Java": "Java/17.0.2",
+    "Scrapy": "Scrapy/2.11.0 (+https://scrapy.org)",
+    "facebookexternalhit": "facebookexternalhit/1.1 "
+    "(+http://www.facebook.com/externalhit_uatext.php)",
+    "Slackbot": "Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)",
+    "Discordbot": "Mozilla/5.0 (compatible; Discordbot/2.0; +https://discordapp.com)",
+}
+
+#: Real browsers, desktop and mobile, and the in-app browsers people read links in.
+BROWSERS = {
+    "Chrome desktop": WINDOWS_CHROME,
+    "Chrome Android": PIXEL,
+    "Chrome iOS": "Mozilla/5.0 (iPhone; CPU iPhone OS 17_2 like Mac OS X) AppleWebKit/605.1.15 "
+    "(KHTML, like Gecko) CriOS/120.0.6099.119 Mobile/15E148 Safari/604.1",
+    "Firefox desktop": LINUX_FIREFOX,
+    "Firefox Android": "Mozilla/5.0 (Android 14; Mobile; rv:121.0) Gecko/121.0 Firefox/121.0",
+    "Safari macOS": MAC_SAFARI,
+    "Safari iPhone": IPHONE,
+    "Safari iPad": IPAD,
+    "Edge desktop": "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 "
+    "(KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36 Edg/120.0.0.0",
+    "Edge iOS": "Mozilla/5.0 (iPhone; CPU iPhone OS 17_2 like Mac OS X) AppleWebKit/605.1.15 "
+    "(KHTML, like Gecko) Version/17.0 EdgiOS/120.0.2210.126 Mobile/15E148 Safari/605.1.15",
+    "Samsung Internet": "Mozilla/5.0 (Linux; Android 13; SM-S918B) AppleWebKit/537.36 "
+    "(KHTML, like Gecko) SamsungBrowser/23.0 Chrome/115.0.0.0 Mobile Safari/537.36",
+    "Android WebView": "Mozilla/5.0 (Linux; Android 13; Pixel 7 Build/TQ3A.230805.001; wv) "
+    "AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 Chrome/120.0.6099.43 "
+    "Mobile Safari/537.36",
+    "Facebook in-app": "Mozilla/5.0 (iPhone; CPU iPhone OS 17_1_2 like Mac OS X) "
+    "AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 [FBAN/FBIOS;FBAV/444.0.0.33.110;"
+    "FBDV/iPhone14,5;FBMD/iPhone;FBSN/iOS;FBSV/17.1.2;FBSS/3;FBID/phone;FBLC/en_US;FBOP/5]",
+    # Starlette's TestClient: a person, so tests that do not set a User-Agent see personalization.
+    "Starlette TestClient": "testclient",
+}
 
 
 def scope(
@@ -112,14 +196,39 @@ def test_crawlers_are_bots(user_agent, kind):
     assert result.contextual_attributes()["device.bot"] is True
 
 
-def test_no_user_agent_is_a_desktop_person():
-    result = facts()
+@pytest.mark.parametrize("user_agent", BOTS.values(), ids=BOTS.keys())
+def test_crawlers_assistants_and_http_libraries_are_bots(user_agent):
+    assert facts(headers={"User-Agent": user_agent}).is_bot is True
+
+
+@pytest.mark.parametrize("user_agent", BROWSERS.values(), ids=BROWSERS.keys())
+def test_browsers_are_people(user_agent):
+    assert facts(headers={"User-Agent": user_agent}).is_bot is False
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    [
+        alternative.strip()
+        for line in _UNRECOGNISED_BOTS.pattern.splitlines()
+        for alternative in line.split("#")[0].split("|")
+        if alternative.strip()
+    ],
+)
+def test_every_extra_bot_pattern_is_shown_by_a_real_user_agent(pattern):
+    named = [name for name, agent in BOTS.items() if re.search(pattern, agent, re.IGNORECASE)]
+    assert named and all(name.endswith("*") for name in named)
+
+
+@pytest.mark.parametrize("headers", [{}, {"User-Agent": ""}, {"User-Agent": "  "}])
+def test_no_user_agent_is_a_desktop_bot(headers):
+    result = facts(headers=headers)
     assert (result.device_type, result.device_os, result.device_browser) == (
         "desktop",
         "Other",
         "Other",
     )
-    assert result.is_bot is False
+    assert result.is_bot is True
 
 
 def test_a_huge_user_agent_is_read_without_trouble():
@@ -132,6 +241,25 @@ def test_user_agents_are_parsed_once():
     classify_user_agent(PIXEL)
     classify_user_agent(PIXEL)
     assert classify_user_agent.cache_info().hits == 1
+
+
+@pytest.mark.parametrize("user_agent", [CURL, "", None], ids=["curl", "empty", "none"])
+def test_a_non_browser_gets_the_canonical_page_and_no_cookie_after_consent(tmp_path, user_agent):
+    app = EtalageMiddleware(upstream_app(), rules=write_site(tmp_path), secret_keys=["key"])
+    client = TestClient(app, headers={"User-Agent": WINDOWS_CHROME})
+    granted = client.post(
+        "/_etalage/consent", json={"personalization": True}, headers={"Accept": "application/json"}
+    )
+    assert granted.status_code == 200
+    client.get("/?q=tent")
+    assert "Continue your search" in client.get("/").text  # the person's own page
+    if user_agent is None:
+        del client.headers["User-Agent"]
+    else:
+        client.headers["User-Agent"] = user_agent
+    response = client.get("/?q=boots")
+    assert response.content == HOME
+    assert "set-cookie" not in response.headers
 
 
 # --- prefetch, GPC, scheme ----------------------------------------------------------------

@@ -38,3 +38,17 @@ def chromium_launch_options() -> dict[str, Any]:
     if executable:
         options["executable_path"] = executable
     return options
+
+
+def person_user_agent(browser: Any) -> str:
+    """The browser's own User-Agent as a person's Chrome sends it.
+
+    Headless Chromium says ``HeadlessChrome``, which the middleware rightly takes for a bot (the
+    canonical page, no banner, no cookie); tests of what people see browse as plain ``Chrome``.
+    """
+    page = browser.new_page()
+    try:
+        user_agent: str = page.evaluate("navigator.userAgent")
+    finally:
+        page.close()
+    return user_agent.replace("HeadlessChrome", "Chrome")
