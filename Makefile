@@ -4,7 +4,7 @@ PY      := $(VENV)/bin/python
 STAMP   := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: test lint typecheck demo system-deps screenshots bench clean
+.PHONY: test lint typecheck mirror demo system-deps screenshots bench clean
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -17,16 +17,22 @@ $(STAMP): pyproject.toml
 system-deps: $(STAMP)
 	./scripts/install-system-deps.sh $(PY)
 
-lint: $(STAMP)
-	$(VENV)/bin/ruff check sdk middleware rules demo_site tests benchmarks
-
-# mypy resolves modules from folders, so it checks a mirror laid out as the installed package.
-typecheck: $(STAMP)
+# mypy and import-linter resolve modules from folders, so they read a mirror laid out as the
+# installed package.
+mirror:
 	@rm -rf build/typecheck && mkdir -p build/typecheck/etalage
 	@for f in sdk/*.py sdk/py.typed; do ln -s ../../../$$f build/typecheck/etalage/; done
+	@ln -s ../../../sdk/cli build/typecheck/etalage/cli
 	@ln -s ../../../rules build/typecheck/etalage/rules
 	@ln -s ../../../middleware build/typecheck/etalage/middleware
 	@ln -s ../../../demo_site build/typecheck/etalage/demo
+
+# ruff, then the layer contract of pyproject.toml ([tool.importlinter]).
+lint: $(STAMP) mirror
+	$(VENV)/bin/ruff check sdk middleware rules demo_site tests benchmarks
+	cd build/typecheck && ../../$(VENV)/bin/lint-imports ../../pyproject.toml
+
+typecheck: $(STAMP) mirror
 	cd build/typecheck && ../../$(VENV)/bin/mypy --config-file ../../pyproject.toml -p etalage
 
 test: system-deps lint typecheck

@@ -10,13 +10,13 @@ from typing import Any
 
 from starlette.staticfiles import StaticFiles
 
+from etalage.cli.serve import GC_THRESHOLDS
 from etalage.cookie import ConsentCodec, ProfileCodec
 from etalage.demo.catalog import fragment_globals
 from etalage.history import record_event, record_request, record_search, record_view
 from etalage.middleware import EtalageMiddleware
 from etalage.profile import Profile
 from etalage.rules import load_ruleset
-from etalage.serve import GC_THRESHOLDS
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = ROOT / "demo_site" / "pages"

@@ -30,7 +30,7 @@ from etalage.rules import Ruleset, parse_ruleset
 from etalage.rules.conditions import compile_condition
 
 CASES = (
-    Path(__file__).resolve().parents[1].parent / "shared" / "conformance" / "growthbook-cases.json"
+    Path(__file__).resolve().parents[1] / "tests" / "rules" / "conformance" / "growthbook-cases.json"
 )
 REPETITIONS = 40
 ROUNDS = 25  # many short rounds: the best one is the least disturbed by a noisy machine

@@ -39,11 +39,11 @@ from typing import Any
 import httpx
 
 import etalage.demo
-from etalage.demo import catalog, create_app
+from etalage.cli.report import RuleLift, compute_lift, format_table, render_html
+from etalage.demo import PREFERENCE_CHOICES, catalog, create_app
 from etalage.events import JsonLinesSink, read_events
 from etalage.middleware import EtalageMiddleware
 from etalage.profile import Profile
-from etalage.report import RuleLift, compute_lift, format_table, render_html
 from etalage.rules import Ruleset
 from etalage.rules.loader import parse_ruleset
 
@@ -160,6 +160,7 @@ def build_app(
         clock=clock,
         event_sink=sink,
         fragment_globals=catalog.fragment_globals(),
+        preference_choices=PREFERENCE_CHOICES,
     )
     return middleware, sink
 
@@ -198,12 +199,13 @@ async def run_visitors(
                 first_seen=int(clock.now.timestamp()),
                 last_seen=int(clock.now.timestamp()),
             )
+            settings, writer = middleware.settings, middleware.writer
             client.cookies.set(
-                middleware.consent_cookie_name, middleware.consent_codec.encode(True), domain=host
+                settings.consent_cookie_name, writer.consent_codec.encode(True), domain=host
             )
             client.cookies.set(
-                middleware.cookie_name,
-                middleware.profile_codec.encode(profile, middleware.ruleset.history, clock.now),
+                settings.cookie_name,
+                writer.profile_codec.encode(profile, middleware.ruleset.history, clock.now),
                 domain=host,
             )
             tally.visitors[persona.rule] += 1

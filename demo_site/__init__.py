@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 import os
 import secrets
-from datetime import date
+from collections.abc import Callable
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 
-from etalage.demo import catalog
+from etalage.demo import catalog, toolbar
 from etalage.middleware import EtalageMiddleware, StaticSite
 from etalage.middleware.origin import is_same_origin
 
@@ -27,6 +28,13 @@ MAX_QTY = 20
 
 logger = logging.getLogger("etalage.demo")
 
+
+#: The stated preferences the account page offers a choice of (`EtalageMiddleware`'s
+#: ``preference_choices``).
+PREFERENCE_CHOICES = {
+    "channel": [key for key, _ in catalog.CHANNELS],
+    "level": [key for key, _ in catalog.LEVELS],
+}
 
 LOYALTY_RULE = "loyalty-price"
 PRICE_SLOT = "price"
@@ -44,7 +52,7 @@ def is_loyal(request: Request) -> bool:
     visitor = getattr(state, "visitor", None)
     if state is None or visitor is None or not visitor.personalization_allowed:
         return False
-    decision = visitor.decide(state.ruleset, [PRICE_SLOT]).get(PRICE_SLOT)
+    decision = state.decide([PRICE_SLOT]).get(PRICE_SLOT)
     return decision is not None and decision.rule is not None and decision.rule.id == LOYALTY_RULE
 
 
@@ -75,10 +83,13 @@ def create_app(
     secret_keys: list[str] | None = None,
     rules: str | Path = RULES,
     profile_store: str | None = None,
+    clock: Callable[[], datetime] | None = None,
 ) -> Any:
     """The demo shop as one ASGI app, wrapped in `EtalageMiddleware` (`rules`: the shop's
     rule file, or an edited copy whose fragments folder resolves to the shop's;
-    `profile_store`: a ``redis://`` URL to keep profiles in Redis instead of the cookie)."""
+    `profile_store`: a ``redis://`` URL to keep profiles in Redis instead of the cookie).
+
+    `demo_mode` adds the toolbar and time travel, through the hooks any site has."""
     from etalage.demo import build_pages  # not at the top: `python -m` runs that module
 
     env = build_pages.environment()
@@ -147,6 +158,7 @@ def create_app(
             Route("/cart", cart_page),
             Route("/cart/add", cart_add, methods=["POST"]),
             Route("/checkout", checkout, methods=["POST"]),
+            *([Route(toolbar.TRAVEL_PATH, toolbar.time_travel, methods=["POST"])] if demo_mode else []),
             Mount("/", app=StaticSite(PAGES)),
         ],
         middleware=[
@@ -167,9 +179,13 @@ def create_app(
         shop,
         rules=rules,
         secret_keys=keys,
-        demo_mode=demo_mode,
         fragment_globals=catalog.fragment_globals(),
         profile_store=profile_store,
+        clock=clock,
+        preference_choices=PREFERENCE_CHOICES,
+        forget_cookies=[toolbar.SHIFT_COOKIE] if demo_mode else [],
+        request_time=toolbar.request_time if demo_mode else None,
+        page_footer=toolbar.page_footer if demo_mode else None,
     )
 
 

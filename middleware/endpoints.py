@@ -11,35 +11,27 @@ import json
 import logging
 import re
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 
-from etalage.middleware.cookies import delete_cookie, set_cookie
+from etalage.middleware.asgi import Receive, Scope, Send
 from etalage.middleware.headers import header_value
 from etalage.middleware.origin import is_same_origin
+from etalage.middleware.profile_page import profile_report, render_profile_page
+from etalage.middleware.settings import Settings
+from etalage.middleware.state import RequestState
+from etalage.middleware.writing import ProfileWriter
 from etalage.profile import Profile
-from etalage.profile_page import profile_report, render_profile_page
-from etalage.store import StoreUnavailable
-
-if TYPE_CHECKING:
-    from etalage.middleware.app import EtalageMiddleware, Receive, RequestState, Scope, Send
 
 logger = logging.getLogger("etalage")
 
 MAX_BODY_BYTES = 64 * 1024
 MAX_FORM_FIELDS = 100
-CONSENT_MAX_AGE = 365 * 24 * 3600
 _TRUE = frozenset({"true", "1", "yes", "on", "granted"})
 _FALSE = frozenset({"false", "0", "no", "off", "denied"})
 _EVENT_TYPE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
-CHANNELS = ("email", "phone", "chat", "sms")
-LEVELS = ("beginner", "expert")
-DEMO_SHIFT_COOKIE = "etalage_demo_shift"
-_SHIFTS = {"+1d": 86400, "+7d": 7 * 86400, "+30d": 30 * 86400}
-
-
 _SAVING = frozenset({"preferences", "event"})  # endpoints whose answer promises a saved change
 
 
@@ -50,8 +42,9 @@ class BadRequest(Exception):
 class Endpoints:
     """Dispatches requests under the middleware's prefix."""
 
-    def __init__(self, mw: EtalageMiddleware) -> None:
-        self.mw = mw
+    def __init__(self, settings: Settings, writer: ProfileWriter) -> None:
+        self.settings = settings
+        self.writer = writer
         self.routes = {
             "consent": ("POST", self.consent),
             "profile": ("GET", self.profile),
@@ -59,12 +52,10 @@ class Endpoints:
             "event": ("POST", self.event),
             "forget": ("POST", self.forget),
         }
-        if mw.demo_mode:
-            self.routes["demo/time"] = ("POST", self.demo_time)
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, state: RequestState) -> None:
         """Answer one request under the prefix."""
-        name = scope["path"][len(self.mw.prefix) :].strip("/")
+        name = scope["path"][len(self.settings.prefix) :].strip("/")
         route = self.routes.get(name)
         if route is None:
             response: Response = PlainTextResponse("Not found", status_code=404)
@@ -81,7 +72,7 @@ class Endpoints:
                 response = await answer if inspect.isawaitable(answer) else answer  # type: ignore[assignment]
             except BadRequest as exc:
                 response = PlainTextResponse(f"Bad request: {exc}", status_code=400)
-            await self.mw.persist(state.visitor)
+            await self.writer.persist(state.visitor)
             if name in _SAVING and state.visitor.store_failed and response.status_code < 400:
                 # The profile store did not answer: the profile was not updated, so say so
                 # (forms too: a redirect would pretend it worked). No Retry-After: a retried
@@ -112,45 +103,23 @@ class Endpoints:
         visitor.consent_reissue = False  # the choice is signed anew right here
         response = self._answer(scope, fields, {"personalization": granted})
         secure = visitor.facts.is_https
-        value = self.mw.consent_codec.encode(granted)
-        response.raw_headers.append(
-            (
-                b"set-cookie",
-                set_cookie(
-                    self.mw.consent_cookie_name, value, max_age=CONSENT_MAX_AGE, secure=secure
-                ),
-            )
-        )
+        response.raw_headers.append(self.writer.consent_cookie(granted, secure=secure))
         if granted:
             if visitor.profile is None:
                 visitor.profile = Profile.new(visitor.now)
                 visitor.changed = True
-            response.raw_headers.extend(self.mw.cookie_headers(visitor, state.ruleset))
+            response.raw_headers.extend(
+                self.writer.cookie_headers(visitor, state.ruleset, page=True)
+            )
         else:
-            await self._delete_stored(visitor)
+            await self.writer.delete_stored(visitor)
             visitor.profile = None
-            response.raw_headers.append(
-                (b"set-cookie", delete_cookie(self.mw.cookie_name, secure=secure))
-            )
+            response.raw_headers.append(self.writer.deletion(self.settings.cookie_name, secure=secure))
         return response
-
-    async def _delete_stored(self, visitor: Any) -> None:
-        """No means no: remove the server-side profile too (when a profile store is used)."""
-        if self.mw.store is None or visitor.profile is None:
-            return
-        try:
-            await self.mw.store.delete(visitor.profile.id)
-        except StoreUnavailable:
-            logger.error(
-                "etalage: profile %s will be deleted when the store answers again",
-                visitor.profile.id,
-            )
 
     def profile(self, scope: Scope, state: RequestState, fields: Mapping[str, Any]) -> Response:
         """Everything stored about the visitor, and why they saw what they saw."""
-        report = profile_report(
-            state.visitor, state.ruleset, demo_mode=self.mw.demo_mode, prefix=self.mw.prefix
-        )
+        report = profile_report(state.visitor, state.ruleset, prefix=self.settings.prefix)
         if _wants_json(scope):
             return JSONResponse(report)
         return Response(render_profile_page(report), media_type="text/html; charset=utf-8")
@@ -162,7 +131,7 @@ class Endpoints:
         if not visitor.personalization_allowed or visitor.profile is None:
             return self._needs_consent(scope)
         prefs = visitor.profile.prefs
-        updates = _preferences(fields)
+        updates = _preferences(fields, self.settings.preference_choices)
         for key, value in updates.items():
             if value in ("", [], None):
                 prefs.pop(key, None)
@@ -173,7 +142,7 @@ class Endpoints:
         # from the site's own login, through `RequestState.identify`.
         visitor.changed = True
         response = self._answer(scope, fields, {"prefs": prefs})
-        response.raw_headers.extend(self.mw.cookie_headers(visitor, state.ruleset))
+        response.raw_headers.extend(self.writer.cookie_headers(visitor, state.ruleset, page=True))
         return response
 
     def event(self, scope: Scope, state: RequestState, fields: Mapping[str, Any]) -> Response:
@@ -193,43 +162,23 @@ class Endpoints:
         response = self._answer(
             scope, fields, {"recorded": recorded}, status=202 if not recorded else 200
         )
-        response.raw_headers.extend(self.mw.cookie_headers(state.visitor, state.ruleset))
+        response.raw_headers.extend(
+            self.writer.cookie_headers(state.visitor, state.ruleset, page=True)
+        )
         return response
 
     async def forget(
         self, scope: Scope, state: RequestState, fields: Mapping[str, Any]
     ) -> Response:
-        """Wipe everything: the profile and the consent choice."""
+        """Wipe everything: the profile, the consent choice and the site's `forget_cookies`."""
         secure = state.visitor.facts.is_https
-        await self._delete_stored(state.visitor)
+        await self.writer.delete_stored(state.visitor)
         state.visitor.profile = None
         state.visitor.consent = None
         response = self._answer(scope, fields, {"forgotten": True})
-        for name in (self.mw.cookie_name, self.mw.consent_cookie_name, DEMO_SHIFT_COOKIE):
-            response.raw_headers.append((b"set-cookie", delete_cookie(name, secure=secure)))
-        return response
-
-    def demo_time(self, scope: Scope, state: RequestState, fields: Mapping[str, Any]) -> Response:
-        """Demo mode only: move this visitor's clock forward (or back to now)."""
-        shift = _single(fields, "shift")
-        if shift == "reset":
-            total = 0
-        elif shift in _SHIFTS:
-            total = self.mw.demo_shift(scope) + _SHIFTS[shift]
-        else:
-            raise BadRequest("field 'shift' must be +1d, +7d, +30d or reset")
-        response = self._answer(scope, fields, {"shift_seconds": total})
-        response.raw_headers.append(
-            (
-                b"set-cookie",
-                set_cookie(
-                    DEMO_SHIFT_COOKIE,
-                    str(total),
-                    max_age=CONSENT_MAX_AGE,
-                    secure=state.visitor.facts.is_https,
-                ),
-            )
-        )
+        settings = self.settings
+        for name in (settings.cookie_name, settings.consent_cookie_name, *settings.forget_cookies):
+            response.raw_headers.append(self.writer.deletion(name, secure=secure))
         return response
 
     # -- helpers -----------------------------------------------------------------------------
@@ -300,7 +249,9 @@ def _flatten(value: Any) -> Any:
     return value[-1] if isinstance(value, list) and value else value
 
 
-def _preferences(fields: Mapping[str, Any]) -> dict[str, Any]:
+def _preferences(
+    fields: Mapping[str, Any], choices: Mapping[str, tuple[str, ...]]
+) -> dict[str, Any]:
     updates: dict[str, Any] = {}
     if "name" in fields:
         name = " ".join(_single(fields, "name").split())
@@ -312,7 +263,7 @@ def _preferences(fields: Mapping[str, Any]) -> dict[str, Any]:
         if email and (len(email) > 120 or "@" not in email):
             raise BadRequest("field 'email' is not an e-mail address")
         updates["email"] = email
-    for key, allowed in (("channel", CHANNELS), ("level", LEVELS)):
+    for key, allowed in choices.items():
         if key in fields:
             value = _single(fields, key)
             if value and value not in allowed:

@@ -6,17 +6,18 @@ import dataclasses
 import logging
 import random
 import time
-from collections.abc import Mapping, MutableMapping
+from collections.abc import Callable, Mapping, MutableMapping
 from dataclasses import dataclass
 from datetime import datetime
 from datetime import time as day_time
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from markupsafe import Markup
 
 from etalage.errors import ConfigError, FragmentError
+from etalage.events import EventSink
 from etalage.fragments import FragmentRenderer
 from etalage.history import (
     record_decisions,
@@ -25,7 +26,9 @@ from etalage.history import (
     record_search,
     record_view,
 )
-from etalage.middleware.demo_toolbar import insert_before_body_end, render_toolbar
+from etalage.middleware.asgi import Scope
+from etalage.middleware.deciding import decide, visitor_attributes
+from etalage.middleware.fragment_cache import FragmentCache
 from etalage.middleware.headers import (
     etag_matches,
     header_value,
@@ -33,13 +36,12 @@ from etalage.middleware.headers import (
     variant_etag,
 )
 from etalage.middleware.skeleton import PageSkeleton, Slot
+from etalage.middleware.skeleton_cache import SkeletonCache
+from etalage.middleware.state import RequestState
 from etalage.profile import MAX_MOMENT
 from etalage.rules import Decision, FragmentAction, HideAction, ReorderAction, Ruleset
-from etalage.site_check import fragment_problems
+from etalage.rules.fragment_check import fragment_problems
 from etalage.visitor import Visitor
-
-if TYPE_CHECKING:
-    from etalage.middleware.app import EtalageMiddleware, RequestState
 
 logger = logging.getLogger("etalage")
 
@@ -57,12 +59,30 @@ class PageResult:
     body: bytes
 
 
+#: Bytes to insert before ``</body>`` of every HTML page a person gets (``page_footer(scope,
+#: state)``): a site's debug bar, the demo's toolbar. They are part of the answer's ETag.
+PageFooter = Callable[[Scope, RequestState], bytes]
+
+
 class PagePersonalizer:
     """Turns an upstream HTML answer into the visitor's personalized answer."""
 
-    def __init__(self, mw: EtalageMiddleware, fragment_globals: Mapping[str, Any]) -> None:
-        self.mw = mw
+    def __init__(
+        self,
+        *,
+        prefix: str,
+        skeletons: SkeletonCache,
+        fragment_cache: FragmentCache,
+        event_sink: EventSink | None,
+        fragment_globals: Mapping[str, Any],
+        page_footer: PageFooter | None = None,
+    ) -> None:
+        self.prefix = prefix
+        self.skeletons = skeletons
+        self.fragment_cache = fragment_cache
+        self.event_sink = event_sink
         self.fragment_globals = dict(fragment_globals)
+        self.page_footer = page_footer
         self._renderers: dict[Path, FragmentRenderer] = {}
         self._logged: set[tuple[str, str]] = set()
 
@@ -84,6 +104,7 @@ class PagePersonalizer:
 
     def personalize(
         self,
+        scope: Scope,
         state: RequestState,
         start: MutableMapping[str, Any],
         body: bytes,
@@ -91,59 +112,50 @@ class PagePersonalizer:
     ) -> PageResult:
         """Record the page view, decide every slot, splice fragments and fix the headers."""
         visitor, ruleset = state.visitor, state.ruleset
+        headers = scope.get("headers", [])
+        if_none_match = header_value(headers, b"if-none-match")
         upstream_headers = list(start.get("headers", []))
-        skeleton = self.mw.skeletons.compile(body, header_value(upstream_headers, b"etag"))
-        seen = state.method == "GET"  # a HEAD shows nobody anything: nothing to remember
+        skeleton = self.skeletons.compile(body, header_value(upstream_headers, b"etag"))
+        seen = scope["method"] == "GET"  # a HEAD shows nobody anything: nothing to remember
         if visitor.personalization_allowed and seen:
             self._record_page(visitor, ruleset, skeleton)
         slots = [name for name in skeleton.slot_names if name in ruleset.slots]
-        if not slots and not self.mw.demo_mode:
+        if not slots and self.page_footer is None:
             # Not personalized: the app's own validators hold (a page request reaches the app
             # without its conditional headers, so the 304 is answered here).
             upstream_etag = header_value(upstream_headers, b"etag")
-            if upstream_etag and etag_matches(state.if_none_match, upstream_etag):
+            if upstream_etag and etag_matches(if_none_match, upstream_etag):
                 kept = [h for h in upstream_headers if h[0].lower() != b"content-length"]
                 return PageResult(304, kept, b"")
             return PageResult(start["status"], upstream_headers, body)
         page_facts = dict(skeleton.facts)
         page_facts["path"] = visitor.facts.path
-        attrs = visitor.attributes(ruleset, page_facts)
+        attrs = visitor_attributes(visitor, ruleset, page_facts)
+        state.attributes = attrs
         out = body
         replacements: dict[str, bytes] = {}
         if slots:
-            decisions = visitor.decide(ruleset, slots, attrs)
+            decisions = decide(visitor, ruleset, slots, attrs)
             replacements = self._replacements(
                 visitor, ruleset, skeleton, decisions, attrs, page_facts
             )
             state.decisions = dict(decisions)
-            visitor.decisions = dict(decisions)
             if seen:
                 self._record_decisions(visitor, decisions)
             if replacements:
                 out = skeleton.render(replacements)
-        toolbar = b""
-        if self.mw.demo_mode:
-            toolbar = self._toolbar(visitor, attrs, state)
-            out = insert_before_body_end(out, toolbar)
-        etag = variant_etag(skeleton.digest, replacements, toolbar)
+        footer = b""
+        if self.page_footer is not None:
+            footer = self.page_footer(scope, state)
+            out = _insert_before_body_end(out, footer)
+        etag = variant_etag(skeleton.digest, replacements, footer)
         duration = (time.perf_counter() - started_at) * 1000
         headers = personalized_headers(
             upstream_headers, body_length=len(out), etag=etag, duration_ms=duration
         )
-        if etag_matches(state.if_none_match, etag):
+        if etag_matches(if_none_match, etag):
             return PageResult(304, [h for h in headers if h[0] != b"content-length"], b"")
         return PageResult(start["status"], headers, out)
-
-    def _toolbar(self, visitor: Visitor, attrs: dict[str, Any], state: RequestState) -> bytes:
-        consent = {True: "yes", False: "no", None: "not given"}[visitor.consent]
-        return render_toolbar(
-            attrs,
-            consent=consent,
-            holdout=visitor.holdout,
-            clock=visitor.now.astimezone(state.ruleset.site.timezone).strftime("%Y-%m-%d %H:%M"),
-            shift_days=visitor.time_shift // 86400,
-            prefix=self.mw.prefix,
-        )
 
     def _record_page(self, visitor: Visitor, ruleset: Ruleset, skeleton: PageSkeleton) -> None:
         profile = visitor.profile
@@ -219,13 +231,13 @@ class PagePersonalizer:
                     _render_fragment,
                     renderer,
                     action.template,
-                    self.mw.prefix,
+                    self.prefix,
                     page_facts,
                     decision,
                     slot,
                 )
                 try:
-                    html = self.mw.fragment_cache.render(fixed, view, render)
+                    html = self.fragment_cache.render(fixed, view, render)
                 except FragmentError as exc:
                     self._log_once(rule.id, str(exc))
                     failed.add(name)
@@ -242,7 +254,7 @@ class PagePersonalizer:
 
     def _record_decisions(self, visitor: Visitor, decisions: Mapping[str, Decision]) -> None:
         profile = visitor.profile
-        sink = self.mw.event_sink
+        sink = self.event_sink
         # Groups one answer's exposures; not a secret, so no system entropy call per request.
         answer = f"{_ANSWER_IDS.getrandbits(48):012x}"
         at = visitor.now.isoformat()
@@ -264,7 +276,7 @@ class PagePersonalizer:
                         "at": at,
                     }
                 )
-        if exposures:
+        if sink is not None and exposures:
             emit_many = getattr(sink, "emit_many", None)
             if emit_many is not None:
                 emit_many(exposures)
@@ -321,3 +333,11 @@ def _epoch_end_of_day(raw: str | None, ruleset: Ruleset, now: datetime) -> int |
     # Kept within the moments a profile holds: a day before 1970 is long past, and one at the
     # end of year 9999 may end after it in a zone west of UTC.
     return min(max(int(end.timestamp()), 0), MAX_MOMENT)
+
+
+def _insert_before_body_end(html: bytes, snippet: bytes) -> bytes:
+    """Insert `snippet` before the last ``</body>`` (or append it when there is none)."""
+    index = html.lower().rfind(b"</body>")
+    if index < 0:
+        return html + snippet
+    return html[:index] + snippet + html[index:]

@@ -558,9 +558,9 @@ class RedisStreamSink(_ThreadedSink):
         self._redis.close()
 
 
-def make_sink(target: Any) -> Any:
+def make_sink(target: EventSink | str | os.PathLike[str] | None) -> EventSink | None:
     """An event sink from a sink object, a JSON-lines path or a ``redis://`` URL (or None)."""
-    if target is None or hasattr(target, "emit"):
+    if target is None or not isinstance(target, str | os.PathLike):
         return target
     text = str(target)
     if text.startswith(REDIS_SCHEMES):

@@ -19,7 +19,7 @@ import re
 import time
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from itsdangerous import BadData, URLSafeTimedSerializer
 
@@ -70,6 +70,30 @@ class VisitorIdCodec:
         if isinstance(data, str) and self._ID.match(data):
             return data, reissue
         return None, False
+
+
+class ProfileStore(Protocol):
+    """Where profiles live server-side (the cookie then holds a signed visitor id).
+
+    Every method raises `StoreUnavailable` when the store does not answer in time.
+    """
+
+    async def load(self, visitor_id: str) -> Profile | None:
+        """The stored profile of `visitor_id`, or None when unknown or unreadable."""
+
+    async def save(self, profile: Profile) -> None:
+        """Store `profile` under its id."""
+
+    async def delete(self, visitor_id: str) -> None:
+        """Remove a stored profile ("no" and "forget me")."""
+
+    async def identify(
+        self, profile: Profile, identity: str, policy: HistoryPolicy, now: datetime
+    ) -> Profile:
+        """Attach a verified `identity` to `profile`, merging with the one known for it."""
+
+    async def close(self) -> None:
+        """Release connections."""
 
 
 class RedisProfileStore:

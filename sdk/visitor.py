@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
-from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+from typing import Any
 
 from etalage.history import record_event
 from etalage.profile import Profile
 from etalage.recency import HistoryPolicy, derive_attributes
 from etalage.request_facts import RequestFacts
-
-if TYPE_CHECKING:
-    from etalage.rules import Decision, Ruleset
 
 
 @dataclass
@@ -31,8 +28,6 @@ class Visitor:
     changed: bool = False
     holdout: bool = False
     had_profile_cookie: bool = False
-    time_shift: int = 0
-    decisions: dict[str, Decision] = field(default_factory=dict)
     stored_id: str | None = None  # profile store mode: the id the cookie carried
     id_reissue: bool = False  # ... signed with an older key
     store_failed: bool = False  # the store did not answer: serve defaults, save nothing
@@ -64,16 +59,17 @@ class Visitor:
         return attrs
 
     def attributes(
-        self, ruleset: Ruleset, page_facts: dict[str, str] | None = None
+        self,
+        policy: HistoryPolicy,
+        timezone: tzinfo,
+        page_facts: Mapping[str, str] | None = None,
     ) -> dict[str, Any]:
-        """Every attribute rules can test for this visitor on this page (flat dotted keys)."""
+        """Every attribute rules can test for this visitor on this page (flat dotted keys):
+        the request's, and with consent those derived from the profile under `policy`, with
+        days counted in `timezone`."""
         attrs = self.facts.contextual_attributes()
         if self.personalization_allowed and self.profile is not None:
-            attrs.update(
-                derive_attributes(
-                    self.profile, ruleset.history, self.now, timezone=ruleset.site.timezone
-                )
-            )
+            attrs.update(derive_attributes(self.profile, policy, self.now, timezone=timezone))
             attrs["id"] = self.profile.id
         attrs.update(self.consent_attributes())
         attrs["experiment.holdout"] = self.holdout
@@ -81,23 +77,6 @@ class Visitor:
             for key, value in page_facts.items():
                 attrs["page." + key] = value
         return attrs
-
-    def decide(
-        self,
-        ruleset: Ruleset,
-        slots: Iterable[str],
-        attributes: Mapping[str, Any] | None = None,
-    ) -> dict[str, Decision]:
-        """`Ruleset.decide` for this visitor now: their attributes (or the `attributes` given,
-        e.g. with page facts) and, with consent, their exposure counts and dismissals."""
-        profile = self.profile if self.personalization_allowed else None
-        return ruleset.decide(
-            self.attributes(ruleset) if attributes is None else attributes,
-            slots,
-            self.now,
-            exposures=profile.exposures if profile else None,
-            dismissed=profile.dismissed if profile else (),
-        )
 
     def record_event(self, policy: HistoryPolicy, type: str, data: dict[str, Any]) -> bool:
         """Record an event into the profile (only with consent); returns whether it was kept."""

@@ -40,7 +40,7 @@ T = int(NOW.timestamp())
 DAY = 86400
 HOST = "shop.test"
 PREFIX = "/_etalage/"
-ENDPOINTS = ("consent", "profile", "preferences", "event", "forget", "demo/time")
+ENDPOINTS = ("consent", "profile", "preferences", "event", "forget")
 EXAMPLES = settings(max_examples=100, suppress_health_check=[HealthCheck.too_slow])
 
 #: Crawlers and non-browser clients: each must get the canonical answer (issue 9, point 4).
@@ -194,7 +194,6 @@ ENDPOINT_FORMS = {
     },
     PREFIX + "event": {"type": "dismiss", "rule": "greet"},
     PREFIX + "forget": {},
-    PREFIX + "demo/time": {"shift": "+1d"},
 }
 
 
@@ -214,8 +213,7 @@ def _test_site(tmp_path_factory: pytest.TempPathFactory) -> Site:
 
 
 def _demo_shop() -> Site:
-    app = create_app(secret_keys=KEYS)
-    app.clock = lambda: NOW  # create_app takes no clock; the demo's moment comes from it alone
+    app = create_app(secret_keys=KEYS, clock=lambda: NOW)
     tap = app.app = Tap(app.app)
     pages = (
         "/",
@@ -235,6 +233,7 @@ def _demo_shop() -> Site:
         PREFIX + "event": {"type": "dismiss", "rule": "cart-recall"},
         "/cart/add": {"sku": "hk-101", "qty": "2"},
         "/checkout": {},
+        "/demo/time": {"shift": "+1d"},
     }
     return Site("demo", app, tap, pages, forms)
 

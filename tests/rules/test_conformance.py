@@ -11,9 +11,8 @@ import pytest
 from etalage.rules.conditions import compile_condition, evaluate_condition
 from etalage.rules.hashing import gb_hash
 
-CASES_FILE = (
-    Path(__file__).resolve().parents[2].parent / "shared" / "conformance" / "growthbook-cases.json"
-)
+#: Vendored from GrowthBook (MIT; notice and provenance beside it in ``conformance/``).
+CASES_FILE = Path(__file__).resolve().parent / "conformance" / "growthbook-cases.json"
 SUITE: dict[str, Any] = json.loads(CASES_FILE.read_text(encoding="utf-8"))
 
 CONDITION_CASES = [

@@ -18,6 +18,7 @@ from etalage.history import (
     record_search,
     record_view,
 )
+from etalage.middleware.profile_page import profile_report, render_profile_page
 from etalage.profile import (
     MAX_DECISION_PAGES,
     MAX_MOMENT,
@@ -29,7 +30,6 @@ from etalage.profile import (
     SearchEntry,
     ViewEntry,
 )
-from etalage.profile_page import profile_report, render_profile_page
 from etalage.recency import HistoryPolicy, derive_attributes
 from etalage.request_facts import RequestFacts
 from etalage.rules import parse_ruleset

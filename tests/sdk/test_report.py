@@ -15,7 +15,7 @@ from scipy import stats
 from scipy.stats.contingency import relative_risk
 
 from etalage.cli import main
-from etalage.report import (
+from etalage.cli.report import (
     GroupStats,
     absolute_lift,
     compute_lift,

@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from etalage.errors import RuleFileError
-from etalage.rules import FragmentAction, Rule, Ruleset, load_ruleset
+from etalage.rules import Rule, Ruleset, load_ruleset
+from etalage.rules.fragment_check import fragment_problems
 
 
 @dataclass
@@ -37,21 +38,6 @@ def check_rules(rules_path: str | Path, site_dir: str | Path | None = None) -> C
     if site_dir is not None:
         report.warnings.extend(missing_slots(ruleset, Path(site_dir)))
     return report
-
-
-def fragment_problems(ruleset: Ruleset) -> list[str]:
-    """One message per fragment a rule names that is missing or does not compile."""
-    from etalage.fragments import FragmentRenderer
-
-    folder = ruleset.site.fragments
-    names = sorted(
-        {rule.action.template for rule in ruleset.rules if isinstance(rule.action, FragmentAction)}
-    )
-    if not names:
-        return []
-    if not folder.is_dir():
-        return [f"{folder}: fragments folder not found (rules name {', '.join(names)})"]
-    return FragmentRenderer(folder).check(names)
 
 
 def shadowed_rules(ruleset: Ruleset) -> list[str]:

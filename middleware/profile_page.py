@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import jinja2
 
+from etalage.middleware.deciding import decide
 from etalage.recency import derive_attributes, interest_scores
-
-if TYPE_CHECKING:
-    from etalage.rules import Ruleset
-    from etalage.visitor import Visitor
+from etalage.rules import Ruleset
+from etalage.visitor import Visitor
 
 
 def _iso(epoch: int | None) -> str | None:
@@ -126,7 +125,7 @@ def _showable(value: Any) -> Any:
 def _contextual(visitor: Visitor, ruleset: Ruleset, anchored: set[str]) -> list[dict[str, Any]]:
     """The rules that apply to this request from the request alone (device, time, consent
     choice), with or without consent: nothing stored is read for them."""
-    decisions = visitor.decide(ruleset, sorted(ruleset.slots))
+    decisions = decide(visitor, ruleset, sorted(ruleset.slots))
     rows = []
     for slot, decision in sorted(decisions.items()):
         rule = decision.rule
@@ -148,7 +147,7 @@ def _contextual(visitor: Visitor, ruleset: Ruleset, anchored: set[str]) -> list[
 @cache
 def _environment() -> jinja2.Environment:
     return jinja2.Environment(
-        loader=jinja2.PackageLoader("etalage", "templates"),
+        loader=jinja2.PackageLoader("etalage.middleware", "templates"),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
     )

@@ -88,7 +88,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from etalage.site_check import check_rules
+    from etalage.cli.site_check import check_rules
 
     report = check_rules(args.rules, args.site)
     for error in report.errors:
@@ -270,7 +270,7 @@ def _parse_at(text: str | None, zone: Any) -> datetime:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from etalage.serve import run_site
+    from etalage.cli.serve import run_site
 
     return run_site(
         args.site,
@@ -291,7 +291,7 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from etalage.report import run_report
+    from etalage.cli.report import run_report
 
     return run_report(
         args.events,
@@ -300,7 +300,3 @@ def _report(args: argparse.Namespace) -> int:
         html=args.html,
         conversion=args.conversion,
     )
-
-
-if __name__ == "__main__":
-    sys.exit(main())

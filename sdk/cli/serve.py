@@ -152,7 +152,7 @@ def run_site(
         print(f"error: {exc}", file=sys.stderr)
         return 2
     uvicorn.run(
-        "etalage.serve:create_app",
+        "etalage.cli.serve:create_app",
         factory=True,
         host=host,
         port=port,

@@ -1,0 +1,145 @@
+"""`Responder`: one request's send wrapper; holds back the HTML answers to personalize."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from etalage.middleware.asgi import Message, Scope, Send
+from etalage.middleware.headers import header_value, shared_caches_excluded
+from etalage.middleware.personalize import PagePersonalizer
+from etalage.middleware.settings import Settings
+from etalage.middleware.state import RequestState
+from etalage.middleware.writing import ProfileWriter
+
+logger = logging.getLogger("etalage")
+
+
+class Responder:
+    """Passes an app's answer on: ``200 text/html`` pages of people through the personalizer,
+    everything else as it streams (with the Set-Cookie headers the answer must carry)."""
+
+    def __init__(
+        self,
+        scope: Scope,
+        state: RequestState,
+        send: Send,
+        *,
+        settings: Settings,
+        pages: PagePersonalizer,
+        writer: ProfileWriter,
+    ) -> None:
+        self.scope = scope
+        self.state = state
+        self.downstream = send
+        self.settings = settings
+        self.pages = pages
+        self.writer = writer
+        method = scope["method"]
+        self.head = method == "HEAD"
+        self.page = method in ("GET", "HEAD")  # only those answers are personalized
+        self.start: Message | None = None
+        self.buffering = False
+        self.chunks: list[bytes] = []
+        self.size = 0
+        self.started_at = time.perf_counter()
+        self.page_answered = False  # the answer went through the personalizer
+        self.length_known = False
+
+    async def send(self, message: Message) -> None:
+        """The `send` the app is given."""
+        if message["type"] == "http.response.start":
+            self.start = message
+            self.length_known = header_value(message.get("headers", []), b"content-length") is not None
+            self.buffering = self._personalizable(message)
+            if not self.buffering:
+                await self._send_start(message)
+            return
+        if message["type"] != "http.response.body":
+            await self.downstream(message)
+            return
+        if not self.buffering:
+            if self.head:
+                if not message.get("more_body", False):
+                    await self.downstream({"type": "http.response.body", "body": b""})
+                return
+            await self.downstream(message)
+            return
+        body = message.get("body", b"")
+        more = message.get("more_body", False)
+        if more and not self.chunks and not self.length_known:
+            # Streamed without a length: the app wants it to flow, so it passes through.
+            self.chunks.append(body)
+            await self._give_up(more, reason=None)
+            return
+        self.chunks.append(body)
+        self.size += len(body)
+        if self.size > self.settings.max_html_bytes:
+            await self._give_up(more)
+            return
+        if not more:
+            await self._finish(b"".join(self.chunks))
+
+    def _personalizable(self, message: Message) -> bool:
+        return not self.state.visitor.is_canonical and self._is_html_page(message)
+
+    def _is_html_page(self, message: Message) -> bool:
+        """A ``200 text/html`` answer to GET or HEAD, not encoded, within the size cap: one
+        that a person gets personalized."""
+        if not self.page or message["status"] != 200:
+            return False
+        headers = message.get("headers", [])
+        content_type = header_value(headers, b"content-type") or ""
+        if not content_type.lower().startswith("text/html"):
+            return False
+        if header_value(headers, b"content-encoding") or header_value(headers, b"content-range"):
+            return False
+        length = header_value(headers, b"content-length")
+        return not (
+            length
+            and length.isascii()
+            and length.isdigit()
+            and int(length) > self.settings.max_html_bytes
+        )
+
+    async def _send_start(self, message: Message) -> None:
+        headers = list(message.get("headers", []))
+        if self.state.visitor.is_canonical and self._is_html_page(message):
+            # A crawler's or prefetch's page lacks what people get (the consent banner, their
+            # fragments); shared caches key on the URL alone, so they must not keep it.
+            headers = shared_caches_excluded(headers)
+        headers = self._with_cookies(headers, page=False)
+        if self.state.visitor.recorded:
+            await self.writer.persist(self.state.visitor)
+        await self.downstream({**message, "headers": headers})
+
+    def _with_cookies(
+        self, headers: list[tuple[bytes, bytes]], *, page: bool
+    ) -> list[tuple[bytes, bytes]]:
+        """`headers` plus this answer's Set-Cookie headers, kept out of shared caches."""
+        cookies = self.writer.cookie_headers(self.state.visitor, self.state.ruleset, page=page)
+        return shared_caches_excluded(headers) + cookies if cookies else headers
+
+    async def _give_up(
+        self, more: bool, reason: str | None = "HTML answer larger than max_html_bytes"
+    ) -> None:
+        """Send what was held back unchanged and stream the rest (logging `reason`, if any)."""
+        assert self.start is not None
+        if reason:
+            logger.warning("etalage: %s, passed through", reason)
+        self.buffering = False
+        await self._send_start(self.start)
+        body = b"" if self.head else b"".join(self.chunks)
+        await self.downstream({"type": "http.response.body", "body": body, "more_body": more})
+        self.chunks = []
+
+    async def _finish(self, body: bytes) -> None:
+        assert self.start is not None
+        result = self.pages.personalize(self.scope, self.state, self.start, body, self.started_at)
+        self.page_answered = True
+        headers = self._with_cookies(list(result.headers), page=True)
+        await self.writer.persist(self.state.visitor)
+        status = result.status
+        out_body = b"" if self.head or status == 304 else result.body
+        await self.downstream({"type": "http.response.start", "status": status, "headers": headers})
+        await self.downstream({"type": "http.response.body", "body": out_body})

@@ -1,0 +1,52 @@
+"""`Settings`: the middleware's configuration that its parts share, checked once."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from types import MappingProxyType
+
+from etalage.errors import ConfigError
+
+CONSENT_MAX_AGE = timedelta(days=365)
+DEFAULT_CONVERSIONS = frozenset({"add_to_cart", "purchase"})
+FREE_TEXT_PREFERENCES = frozenset({"name", "email", "interests"})
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the parts of the middleware are configured with (see `EtalageMiddleware`)."""
+
+    prefix: str = "/_etalage/"
+    cookie_name: str = "etalage"
+    consent_cookie_name: str = "etalage_consent"
+    max_age: timedelta = timedelta(days=180)
+    max_html_bytes: int = 2_000_000
+    #: Stated preferences a visitor may choose from a fixed list, e.g. ``{"channel": ["email",
+    #: "phone"]}``; ``name``, ``email`` and ``interests`` are always free text.
+    preference_choices: Mapping[str, tuple[str, ...]] = field(
+        default_factory=lambda: MappingProxyType({})
+    )
+    #: Event types that count as conversions for the measurement (sent to the event sink).
+    conversions: frozenset[str] = DEFAULT_CONVERSIONS
+    #: Cookies of the site that "forget me" deletes too (besides etalage's own two).
+    forget_cookies: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.prefix.startswith("/") or not self.prefix.endswith("/"):
+            raise ConfigError(f"prefix must start and end with '/': {self.prefix!r}")
+        for name in (self.cookie_name, self.consent_cookie_name, *self.forget_cookies):
+            if not name or not name.isascii() or any(c in name for c in ' =;,"\t\r\n'):
+                raise ConfigError(f"cookie name {name!r} is not a valid cookie name")
+        if self.max_html_bytes < 0:
+            raise ConfigError("max_html_bytes must not be negative")
+        for key, choices in self.preference_choices.items():
+            if key in FREE_TEXT_PREFERENCES or not choices or not all(
+                isinstance(choice, str) and choice for choice in choices
+            ):
+                raise ConfigError(
+                    f"preference_choices[{key!r}]: a non-empty list of choices for a field "
+                    f"other than {', '.join(sorted(FREE_TEXT_PREFERENCES))}"
+                )
+

@@ -1,0 +1,104 @@
+"""`RequestState`: what ``scope["etalage"]`` holds for app code during one request."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from etalage.events import EventSink
+from etalage.middleware.deciding import decide
+from etalage.rules import Decision, Ruleset
+from etalage.store import ProfileStore, StoreUnavailable
+from etalage.visitor import Visitor
+
+
+@dataclass
+class RequestState:
+    """The visitor of this request, the decisions taken for its page, and a recorder.
+
+    App code reads it as ``request.scope["etalage"]``.
+    """
+
+    visitor: Visitor
+    ruleset: Ruleset
+    decisions: dict[str, Decision] = field(default_factory=dict)
+    #: The attributes the rules saw on this page (set once the page was personalized).
+    attributes: dict[str, Any] = field(default_factory=dict)
+    event_sink: EventSink | None = None
+    store: ProfileStore | None = None
+    conversions: Collection[str] = frozenset()
+
+    def decide(self, slots: Iterable[str]) -> dict[str, Decision]:
+        """What the rule set in force decides for this visitor now on `slots` (as on a page
+        showing them): the winning rule per slot, or the slot's default."""
+        return decide(self.visitor, self.ruleset, slots)
+
+    def record_event(self, type: str, data: Mapping[str, Any] | None = None) -> bool:
+        """Record an event for this visitor (only with consent); returns whether it was kept.
+
+        An event type configured as a conversion (``conversions=``; ``add_to_cart`` and
+        ``purchase`` by default) also goes to the event sink, worth ``data["value"]`` or
+        ``price`` × ``qty``. Raises `ValueError` when `data` is unusable for the event type.
+        """
+        payload = dict(data or {})
+        if type == "dismiss":
+            rule = self.ruleset.rule(str(payload.get("rule", "")))
+            if rule is None or not rule.dismissible:
+                raise ValueError(f"data.rule: no dismissible rule {payload.get('rule')!r}")
+        recorded = self.visitor.record_event(self.ruleset.history, type, payload)
+        if recorded and self.event_sink is not None and type in self.conversions:
+            self.event_sink.emit(
+                {
+                    "type": "conversion",
+                    "event": type,
+                    "visitor": self.visitor.id,
+                    "holdout": self.visitor.holdout,
+                    "value": conversion_value(payload),
+                    "at": self.visitor.now.isoformat(),
+                }
+            )
+        return recorded
+
+    async def identify(self, identity: str) -> bool:
+        """Tie this visitor to an identity the site's own authentication has verified, so
+        their history follows them across devices.
+
+        Call it only after a login the app checked (a password, a magic link, an OAuth
+        callback), with that account's stable id. Whoever is identified under `identity`
+        gets the profile stored under it: the anonymous history of this browser merges into
+        it, and from then on this browser sees and adds to it. Never pass anything the
+        visitor merely typed or sent (an e-mail address in a form, a query parameter, a
+        header): that would hand them another person's history. etalage itself never calls
+        this; a stated e-mail (``POST <prefix>preferences``) is only a contact preference.
+
+        Needs consent and a profile store; returns whether the identity was attached.
+        """
+        visitor, store = self.visitor, self.store
+        if store is None or not visitor.personalization_allowed or visitor.profile is None:
+            return False
+        if visitor.store_failed or not identity.strip():
+            return False
+        try:
+            visitor.profile = await store.identify(
+                visitor.profile, identity, self.ruleset.history, visitor.now
+            )
+        except StoreUnavailable:
+            visitor.store_failed = True
+            return False
+        visitor.changed = True
+        visitor.recorded = True  # the id cookie may change: it goes out on any answer (login redirects)
+        return True
+
+
+def conversion_value(data: Mapping[str, Any]) -> float:
+    """The money a conversion event is worth: ``value``, else ``price`` × ``qty`` (forms send text)."""
+    try:
+        if "value" in data:
+            value = float(data["value"])
+        else:
+            value = float(data.get("price", 0)) * float(data.get("qty", 1))
+    except (TypeError, ValueError):
+        return 0.0
+    return round(value, 2) if math.isfinite(value) else 0.0

@@ -1,0 +1,100 @@
+"""`VisitorLoader`: the `Visitor` of a request, from its cookies (and the profile store)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from etalage.cookie import ConsentCodec, ProfileCodec
+from etalage.middleware.asgi import Scope
+from etalage.middleware.cookies import parse_cookie_header
+from etalage.middleware.settings import Settings
+from etalage.profile import Profile
+from etalage.request_facts import RequestFacts
+from etalage.rules import Ruleset
+from etalage.store import ProfileStore, StoreUnavailable, VisitorIdCodec
+from etalage.visitor import Visitor
+
+#: Moves the moment a request is served at (``request_time(scope, now)``), e.g. the demo's
+#: time travel; ``now`` comes from the middleware's clock.
+RequestTime = Callable[[Scope, datetime], datetime]
+
+
+class VisitorLoader:
+    """Builds the request's visitor; bad or foreign cookies yield a fresh visitor, never an
+    error."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        clock: Callable[[], datetime],
+        profile_codec: ProfileCodec,
+        consent_codec: ConsentCodec,
+        id_codec: VisitorIdCodec,
+        store: ProfileStore | None,
+        request_time: RequestTime | None = None,
+    ) -> None:
+        self.settings = settings
+        self.clock = clock
+        self.profile_codec = profile_codec
+        self.consent_codec = consent_codec
+        self.id_codec = id_codec
+        self.store = store
+        self.request_time = request_time
+
+    async def load(self, scope: Scope, ruleset: Ruleset) -> Visitor:
+        """The visitor of `scope`: consent, request facts and, with consent, their profile."""
+        now = self.clock()
+        if self.request_time is not None:
+            now = self.request_time(scope, now)
+        facts = RequestFacts.from_scope(scope, ruleset.site.timezone, now)
+        cookies = parse_cookie_header(scope.get("headers", []))
+        settings = self.settings
+        consent, consent_reissue = self.consent_codec.read(
+            cookies.get(settings.consent_cookie_name)
+        )
+        visitor = Visitor(
+            facts=facts,
+            now=now,
+            consent=consent,
+            had_profile_cookie=settings.cookie_name in cookies,
+            consent_reissue=consent_reissue,
+        )
+        if consent is not True or visitor.is_canonical:
+            return visitor
+        if self.store is not None:
+            await self._load_stored(visitor, cookies.get(settings.cookie_name), ruleset)
+            return visitor
+        decoded = self.profile_codec.decode(cookies.get(settings.cookie_name))
+        if decoded.profile is None:
+            visitor.profile = Profile.new(now)
+            visitor.changed = True
+        else:
+            visitor.profile = decoded.profile
+            visitor.changed = decoded.reissue
+        visitor.holdout = ruleset.in_holdout(visitor.profile.id)
+        return visitor
+
+    async def _load_stored(self, visitor: Visitor, cookie: str | None, ruleset: Ruleset) -> None:
+        """With a profile store: the signed id from the cookie, the profile from the store.
+
+        When the store is down the visitor keeps their id, sees defaults, and nothing is saved
+        over the stored profile (it is still there when the store is back).
+        """
+        assert self.store is not None
+        visitor_id, reissue = self.id_codec.decode(cookie)
+        visitor.stored_id = visitor_id
+        visitor.id_reissue = reissue
+        profile = None
+        if visitor_id is not None:
+            try:
+                profile = await self.store.load(visitor_id)
+            except StoreUnavailable:
+                visitor.store_failed = True
+        if profile is None:
+            profile = Profile.new(visitor.now)
+            if visitor_id is not None:
+                profile.id = visitor_id
+        visitor.profile = profile
+        visitor.holdout = ruleset.in_holdout(profile.id)
