@@ -148,7 +148,9 @@ class EtalageMiddleware:
             await self.app(scope, receive, send)
             return
         ruleset = self.ruleset
-        visitor = await self.visitors.load(scope, ruleset)
+        own = scope["path"].startswith(self.settings.prefix)
+        navigation = scope["method"] not in ("GET", "HEAD") or _is_page_request(scope)
+        visitor = await self.visitors.load(scope, ruleset, page=own or navigation)
         state = RequestState(
             visitor,
             ruleset,
@@ -157,7 +159,7 @@ class EtalageMiddleware:
             conversions=self.settings.conversions,
         )
         scope["etalage"] = state
-        if scope["path"].startswith(self.settings.prefix):
+        if own:
             await self.endpoints.handle(scope, receive, send, state)
             return
         method = scope["method"]

@@ -112,6 +112,7 @@ class PagePersonalizer:
     ) -> PageResult:
         """Record the page view, decide every slot, splice fragments and fix the headers."""
         visitor, ruleset = state.visitor, state.ruleset
+        visitor.ensure_profile()  # HTML asked for without saying so (Accept: */*)
         headers = scope.get("headers", [])
         if_none_match = header_value(headers, b"if-none-match")
         upstream_headers = list(start.get("headers", []))

@@ -33,6 +33,7 @@ class RequestState:
     def decide(self, slots: Iterable[str]) -> dict[str, Decision]:
         """What the rule set in force decides for this visitor now on `slots` (as on a page
         showing them): the winning rule per slot, or the slot's default."""
+        self.visitor.ensure_profile()
         return decide(self.visitor, self.ruleset, slots)
 
     def record_event(self, type: str, data: Mapping[str, Any] | None = None) -> bool:
@@ -76,6 +77,7 @@ class RequestState:
         Needs consent and a profile store; returns whether the identity was attached.
         """
         visitor, store = self.visitor, self.store
+        visitor.ensure_profile()
         if store is None or not visitor.personalization_allowed or visitor.profile is None:
             return False
         if visitor.store_failed or not identity.strip():

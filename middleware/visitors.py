@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from functools import partial
 
 from etalage.cookie import ConsentCodec, ProfileCodec
 from etalage.middleware.asgi import Scope
@@ -43,8 +44,12 @@ class VisitorLoader:
         self.store = store
         self.request_time = request_time
 
-    async def load(self, scope: Scope, ruleset: Ruleset) -> Visitor:
-        """The visitor of `scope`: consent, request facts and, with consent, their profile."""
+    async def load(self, scope: Scope, ruleset: Ruleset, *, page: bool = True) -> Visitor:
+        """The visitor of `scope`: consent, request facts and, with consent, their profile.
+
+        With ``page=False`` (an asset, a JSON call) a profile in the cookie is read only when
+        something asks for it (`Visitor.ensure_profile`: recording an event, deciding).
+        """
         now = self.clock()
         if self.request_time is not None:
             now = self.request_time(scope, now)
@@ -66,15 +71,22 @@ class VisitorLoader:
         if self.store is not None:
             await self._load_stored(visitor, cookies.get(settings.cookie_name), ruleset)
             return visitor
-        decoded = self.profile_codec.decode(cookies.get(settings.cookie_name))
+        cookie = cookies.get(settings.cookie_name)
+        if page:
+            self._read_cookie(visitor, cookie, ruleset)
+        else:
+            visitor.deferred = partial(self._read_cookie, visitor, cookie, ruleset)
+        return visitor
+
+    def _read_cookie(self, visitor: Visitor, cookie: str | None, ruleset: Ruleset) -> None:
+        decoded = self.profile_codec.decode(cookie)
         if decoded.profile is None:
-            visitor.profile = Profile.new(now)
+            visitor.profile = Profile.new(visitor.now)
             visitor.changed = True
         else:
             visitor.profile = decoded.profile
             visitor.changed = decoded.reissue
         visitor.holdout = ruleset.in_holdout(visitor.profile.id)
-        return visitor
 
     async def _load_stored(self, visitor: Visitor, cookie: str | None, ruleset: Ruleset) -> None:
         """With a profile store: the signed id from the cookie, the profile from the store.

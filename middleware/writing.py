@@ -48,6 +48,8 @@ class ProfileWriter:
         if visitor.is_canonical:
             return []
         if not page and not visitor.recorded:
+            if visitor.deferred is not None:  # never read: the cookie stays as it is
+                return []
             if visitor.had_profile_cookie and not visitor.personalization_allowed:
                 return [self.deletion(self.settings.cookie_name, secure=secure)]
             return []

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import Any
@@ -33,11 +33,24 @@ class Visitor:
     store_failed: bool = False  # the store did not answer: serve defaults, save nothing
     consent_reissue: bool = False  # the consent cookie was signed with an older key
     recorded: bool = False  # app code or an endpoint recorded an event during this request
+    #: Reads the profile from its cookie when first needed: set for requests that are not
+    #: page navigations (assets, JSON), which most often need nothing of it.
+    deferred: Callable[[], None] | None = None
+
+    def ensure_profile(self) -> None:
+        """Read a deferred profile now (see `deferred`)."""
+        if self.deferred is not None:
+            load, self.deferred = self.deferred, None
+            load()
 
     @property
     def personalization_allowed(self) -> bool:
-        """True only with explicit consent (GPC or no answer count as no)."""
-        return self.consent is True and self.profile is not None
+        """True only with explicit consent (GPC or no answer count as no); reads a deferred
+        profile, so that `profile` is there when this is True."""
+        if self.consent is not True:
+            return False
+        self.ensure_profile()
+        return self.profile is not None
 
     @property
     def is_canonical(self) -> bool:
@@ -47,6 +60,7 @@ class Visitor:
     @property
     def id(self) -> str | None:
         """The visitor's pseudonymous id, when a profile is kept."""
+        self.ensure_profile()
         return self.profile.id if self.profile else None
 
     def consent_attributes(self) -> dict[str, Any]:
@@ -80,6 +94,7 @@ class Visitor:
 
     def record_event(self, policy: HistoryPolicy, type: str, data: dict[str, Any]) -> bool:
         """Record an event into the profile (only with consent); returns whether it was kept."""
+        self.ensure_profile()
         if not self.personalization_allowed or self.profile is None or self.is_canonical:
             return False
         record_event(self.profile, policy, self.now, type, data)

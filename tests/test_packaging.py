@@ -22,7 +22,9 @@ def test_wheel_installs_and_runs_the_demo_checks(tmp_path):
     names = set(zipfile.ZipFile(wheel).namelist())
     for expected in (
         "etalage/py.typed",
-        "etalage/templates/profile.html",
+        "etalage/middleware/templates/profile.html",
+        "etalage/cli/__init__.py",
+        "etalage/cli/__main__.py",
         "etalage/demo/rules/shop.yaml",
         "etalage/demo/pages/index.html",
         "etalage/demo/pages/static/shop.css",
