@@ -29,7 +29,7 @@ mirror:
 
 # ruff, then the layer contract of pyproject.toml ([tool.importlinter]).
 lint: $(STAMP) mirror
-	$(VENV)/bin/ruff check sdk middleware rules demo_site tests benchmarks
+	$(VENV)/bin/ruff check sdk middleware rules demo_site tests benchmarks scripts
 	cd build/typecheck && ../../$(VENV)/bin/lint-imports ../../pyproject.toml
 
 typecheck: $(STAMP) mirror
@@ -42,7 +42,7 @@ demo: $(STAMP)
 	$(VENV)/bin/etalage demo
 
 screenshots: system-deps
-	$(PY) -m etalage.demo.screenshots docs/screenshots
+	$(PY) scripts/screenshots.py docs/screenshots
 
 bench: $(STAMP)
 	$(PY) -m pip install -q -e '.[bench]'

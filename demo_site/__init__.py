@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 
-from etalage.demo import catalog, toolbar
+from etalage.demo import catalog, templating, toolbar
 from etalage.middleware import EtalageMiddleware, StaticSite
 from etalage.middleware.origin import is_same_origin
 
@@ -90,9 +90,7 @@ def create_app(
     `profile_store`: a ``redis://`` URL to keep profiles in Redis instead of the cookie).
 
     `demo_mode` adds the toolbar and time travel, through the hooks any site has."""
-    from etalage.demo import build_pages  # not at the top: `python -m` runs that module
-
-    env = build_pages.environment()
+    env = templating.environment()
 
     def render(name: str, **context: Any) -> HTMLResponse:
         return HTMLResponse(env.get_template(name).render(**context))

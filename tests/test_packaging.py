@@ -32,6 +32,7 @@ def test_wheel_installs_and_runs_the_demo_checks(tmp_path):
         "etalage/middleware/app.py",
     ):
         assert expected in names, f"{expected} missing from {wheel.name}"
+    assert not [name for name in names if "screenshots" in name or "build_demo_pages" in name]
     fragments = ROOT / "demo_site" / "fragments"
     for fragment in fragments.rglob("*.html"):
         assert f"etalage/demo/fragments/{fragment.relative_to(fragments).as_posix()}" in names

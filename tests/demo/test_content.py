@@ -12,9 +12,10 @@ import pytest
 import yaml
 from markupsafe import Markup
 
-from etalage.demo import build_pages, catalog
+from etalage.demo import catalog, templating
+from scripts import build_demo_pages
 
-DEMO = Path(build_pages.__file__).resolve().parent
+DEMO = Path(templating.__file__).resolve().parent
 PAGES = DEMO / "pages"
 FRAGMENTS = DEMO / "fragments"
 RULES = DEMO / "rules" / "shop.yaml"
@@ -102,7 +103,7 @@ def page_text(rel: str) -> str:
     return (PAGES / rel).read_text(encoding="utf-8")
 
 
-RENDERED = build_pages.render_pages()
+RENDERED = build_demo_pages.render_pages()
 PRODUCT_PAGES = [f"product/{p.sku}.html" for p in catalog.PRODUCTS]
 CATEGORY_PAGES = [f"category/{c.slug}.html" for c in catalog.CATEGORIES]
 
@@ -196,16 +197,16 @@ def test_fragment_globals_offer_the_documented_names() -> None:
 
 
 def test_committed_pages_equal_the_generator_output() -> None:
-    on_disk = {p.relative_to(PAGES).as_posix() for p in build_pages.generated_files()}
-    assert on_disk == set(RENDERED), "run: python -m etalage.demo.build_pages"
+    on_disk = {p.relative_to(PAGES).as_posix() for p in build_demo_pages.generated_files()}
+    assert on_disk == set(RENDERED), "run: python scripts/build_demo_pages.py"
     drifted = [rel for rel, text in RENDERED.items() if page_text(rel) != text]
-    assert drifted == [], "run: python -m etalage.demo.build_pages"
+    assert drifted == [], "run: python scripts/build_demo_pages.py"
 
 
 def test_write_pages_removes_pages_that_are_no_longer_generated(tmp_path: Path) -> None:
     (tmp_path / "product").mkdir()
     (tmp_path / "product" / "gone.html").write_text("old", encoding="utf-8")
-    build_pages.write_pages(tmp_path)
+    build_demo_pages.write_pages(tmp_path)
     written = {p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*.html")}
     assert written == set(RENDERED)
 
@@ -323,7 +324,7 @@ LINES = [
 
 def test_search_template_escapes_the_term_and_lists_results() -> None:
     html = (
-        build_pages.environment()
+        templating.environment()
         .get_template("search.html")
         .render(
             term='<script>alert(1)</script><img src=x onerror="alert(2)">',
@@ -338,7 +339,7 @@ def test_search_template_escapes_the_term_and_lists_results() -> None:
 
 def test_search_template_for_a_trip_suggests_gear_for_it() -> None:
     html = (
-        build_pages.environment()
+        templating.environment()
         .get_template("search.html")
         .render(term="Dolomites hut trek", results=[])
     )
@@ -348,7 +349,7 @@ def test_search_template_for_a_trip_suggests_gear_for_it() -> None:
 @pytest.mark.parametrize("loyal", [True, False])
 def test_cart_template_shows_server_totals_and_posts_to_checkout(loyal: bool) -> None:
     html = (
-        build_pages.environment()
+        templating.environment()
         .get_template("cart.html")
         .render(lines=LINES, subtotal=387.0, total=348.3 if loyal else 387.0, loyal=loyal)
     )
@@ -359,7 +360,7 @@ def test_cart_template_shows_server_totals_and_posts_to_checkout(loyal: bool) ->
 
 def test_checkout_done_template_shows_the_charged_total_and_the_loyalty_note() -> None:
     html = (
-        build_pages.environment()
+        templating.environment()
         .get_template("checkout_done.html")
         .render(lines=LINES, subtotal=387.0, total=348.3, loyal=True)
     )

@@ -1,4 +1,4 @@
-"""`python -m etalage.demo.screenshots`: the demo server it starts, and one real screenshot."""
+"""`scripts/screenshots.py`: the demo server it starts, and one real screenshot."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from etalage.demo import screenshots
+from scripts import screenshots
 
 
 def test_serve_demo_answers_on_a_free_port_and_stops() -> None:

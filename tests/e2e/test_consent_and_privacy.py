@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
 
-from etalage.demo import build_pages
+from etalage.demo import templating
 
 from .shop import (
     CATEGORY_TITLES,
@@ -27,7 +26,7 @@ from .shop import (
     why_links,
 )
 
-PAGES = Path(build_pages.__file__).resolve().parent / "pages"
+PAGES = templating.PAGES
 
 TEN_PAGES = [
     "/category/hiking.html",

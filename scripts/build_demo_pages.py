@@ -1,7 +1,8 @@
-"""Generate the demo shop's static pages from the catalog and the templates in `templates/page/`.
+"""Generate the demo shop's static pages from the catalog and the templates in
+`demo_site/templates/page/` (a development tool, not part of the installed package).
 
-Run ``python -m etalage.demo.build_pages`` after changing the catalog or a template; the
-output is committed, and a test checks that it never drifts from what this module renders.
+Run ``python scripts/build_demo_pages.py`` after changing the catalog or a template; the output
+is committed, and a test checks that it never drifts from what this module renders.
 """
 
 from __future__ import annotations
@@ -10,33 +11,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, Undefined
-
 from etalage.demo import catalog
-
-HERE = Path(__file__).resolve().parent
-TEMPLATES = HERE / "templates"
-FRAGMENTS = HERE / "fragments"
-PAGES = HERE / "pages"
-
-
-def environment(*, strict: bool = False) -> Environment:
-    """The Jinja2 environment of the shop's templates (pages and server-rendered routes).
-
-    Autoescaping is on; the catalog's fragment globals (and the `eur` filter) are
-    registered, and the shared partials in `fragments/` (the product card) can be imported.
-    `strict` makes an undefined variable an error, as the page build wants.
-    """
-    env = Environment(
-        loader=ChoiceLoader([FileSystemLoader(TEMPLATES), FileSystemLoader(FRAGMENTS)]),
-        autoescape=True,
-        keep_trailing_newline=True,
-        undefined=StrictUndefined if strict else Undefined,
-    )
-    env.globals.update(catalog.fragment_globals())
-    env.filters["eur"] = catalog.eur
-    env.globals.update(trips=catalog.TRIPS, bestsellers=catalog.bestsellers(), active="")
-    return env
+from etalage.demo.templating import PAGES, environment
 
 
 def render_pages() -> dict[str, str]:

@@ -1,6 +1,6 @@
 """Screenshots of the demo shop's key scenarios, on a desktop and on a phone.
 
-``python -m etalage.demo.screenshots docs/screenshots`` (or ``make screenshots``) serves the
+``python scripts/screenshots.py docs/screenshots`` (or ``make screenshots``) serves the
 demo on a free port with uvicorn, drives a headless Chromium (Debian's ``/usr/bin/chromium``
 when installed, ``ETALAGE_CHROMIUM`` to choose another, else Playwright's own) through each
 scenario as a new visitor, and writes one PNG per scenario and device. Needs the ``test`` extra
@@ -315,8 +315,8 @@ def _server(base_url: str | None) -> Iterator[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Console entry: ``python -m etalage.demo.screenshots FOLDER [--url URL]``."""
-    parser = argparse.ArgumentParser(prog="python -m etalage.demo.screenshots")
+    """Console entry: ``python scripts/screenshots.py FOLDER [--url URL]``."""
+    parser = argparse.ArgumentParser(prog="python scripts/screenshots.py")
     parser.add_argument("folder", type=Path, help="where to write the PNG files")
     parser.add_argument("--url", help="use a demo already running there instead of starting one")
     args = parser.parse_args(argv)
