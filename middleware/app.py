@@ -102,12 +102,15 @@ class EtalageMiddleware:
         if isinstance(profile_store, str):
             profile_store = RedisProfileStore(profile_store, ttl=max_age)
         self.store = profile_store
-        profile_codec = ProfileCodec(keys, max_age=max_age)
-        consent_codec = ConsentCodec(keys)
-        id_codec = VisitorIdCodec(keys, max_age=max_age)
+        # Cookies are dated by the middleware's clock itself, never by a request_time moment
+        # (the demo's time travel would date them in the future).
+        clock = clock or (lambda: datetime.now(UTC))
+        profile_codec = ProfileCodec(keys, max_age=max_age, clock=clock)
+        consent_codec = ConsentCodec(keys, clock=clock)
+        id_codec = VisitorIdCodec(keys, max_age=max_age, clock=clock)
         self.visitors = VisitorLoader(
             settings,
-            clock=clock or (lambda: datetime.now(UTC)),
+            clock=clock,
             profile_codec=profile_codec,
             consent_codec=consent_codec,
             id_codec=id_codec,

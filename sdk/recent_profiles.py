@@ -1,9 +1,10 @@
 """`RecentProfiles`: a bounded memory of profiles recently written or read, to skip re-reading.
 
-A visitor's next request carries back what their previous answer wrote (a cookie value, or the
-JSON saved to the profile store). Parsing it again costs more than most of the request, so the
-codec and the store remember, per key, the profile and what it was read from; a hit hands out
-a copy, so a request's changes never reach the remembered profile.
+A visitor's next request reads back what their previous answer saved to the profile store.
+Parsing that JSON again costs more than most of the request, so the store remembers, per
+visitor id, the profile and the JSON it was read from; a hit hands out a copy, so a request's
+changes never reach the remembered profile. (The cookie codec keeps no such memory: behind a
+load balancer the next request mostly reaches another worker, where it could not hit.)
 """
 
 from __future__ import annotations

@@ -21,12 +21,11 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from itsdangerous import BadData, URLSafeTimedSerializer
-
 from etalage.errors import EtalageError
 from etalage.profile import Profile
 from etalage.recency import HistoryPolicy
 from etalage.recent_profiles import DEFAULT_RECENT_PROFILES, RecentProfiles
+from etalage.signed import Clock, SignedCodec, utc_now
 
 logger = logging.getLogger("etalage")
 
@@ -43,33 +42,30 @@ class VisitorIdCodec:
 
     _ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 
-    def __init__(self, secret_keys: Sequence[str], *, max_age: timedelta, salt: str = "etalage.id"):
-
-        keys = [key for key in secret_keys if key]
-        self._current = URLSafeTimedSerializer(keys[0], salt=salt)
-        self._all = URLSafeTimedSerializer(list(reversed(keys)), salt=salt)
-        self.max_age = int(max_age.total_seconds())
+    def __init__(
+        self,
+        secret_keys: Sequence[str],
+        *,
+        max_age: timedelta,
+        salt: str = "etalage.id",
+        clock: Clock = utc_now,
+    ) -> None:
+        self._signed = SignedCodec(
+            secret_keys, salt=salt, max_age=max_age, clock=clock, max_length=300
+        )
 
     def encode(self, visitor_id: str) -> str:
         """The signed cookie value for `visitor_id`."""
-        return self._current.dumps(visitor_id)
+        return self._signed.dumps(visitor_id)
 
     def decode(self, value: str | None) -> tuple[str | None, bool]:
         """``(visitor id, re-issue?)``; ``(None, False)`` for anything not signed by us."""
-        if not value or len(value) > 300:
+        verified = self._signed.loads(value)
+        if verified is None or not isinstance(verified.value, str):
             return None, False
-        reissue = False
-        try:
-            data = self._current.loads(value, max_age=self.max_age)
-        except BadData:  # forged, expired or signed with an older key: try them all
-            try:
-                data = self._all.loads(value, max_age=self.max_age)
-                reissue = True
-            except BadData:  # a fresh visitor, never an error
-                return None, False
-        if isinstance(data, str) and self._ID.match(data):
-            return data, reissue
-        return None, False
+        if not self._ID.match(verified.value):
+            return None, False
+        return verified.value, verified.reissue
 
 
 class ProfileStore(Protocol):

@@ -6,7 +6,7 @@ import logging
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from itsdangerous import URLSafeTimedSerializer
+from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from starlette.responses import HTMLResponse
 from starlette.testclient import TestClient
 
@@ -270,7 +270,7 @@ def test_tampered_cookie_gets_a_fresh_visitor_and_a_normal_page(client, value):
 
 
 def test_cookie_signed_with_an_old_key_is_accepted_and_reissued(app, clock):
-    old = ProfileCodec(["old-secret"])
+    old = ProfileCodec(["old-secret"], clock=clock)
     ruleset = app.ruleset
     profile = Profile.new(clock.now)
     from etalage.history import record_search
@@ -288,6 +288,30 @@ def test_cookie_signed_with_an_old_key_is_accepted_and_reissued(app, clock):
     value = choice.split(";")[0].split("=", 1)[1]
     assert ConsentCodec(["new-secret"]).read(value) == (True, False)
     assert "HttpOnly" in choice and "SameSite=Lax" in choice
+
+
+def test_cookie_in_the_format_before_sealing_is_accepted_and_reissued_sealed(app, clock):
+    from etalage.history import record_search
+
+    profile = Profile.new(clock.now)
+    record_search(profile, app.ruleset.history, clock.now, "tent")
+
+    class SignedThen(TimestampSigner):
+        def get_timestamp(self) -> int:
+            return int(clock.now.timestamp())
+
+    signer = URLSafeTimedSerializer("old-secret", salt="etalage.profile", signer=SignedThen)
+    client = TestClient(app)
+    client.cookies.set("etalage", signer.dumps(profile.to_compact()))
+    client.cookies.set("etalage_consent", ConsentCodec(KEYS).encode(True))
+    response = client.get("/")
+    assert "Continue your search for 'tent'" in response.text
+    [cookie] = [c for c in set_cookies(response) if c.startswith("etalage=")]
+    value = cookie.split(";")[0].split("=", 1)[1]
+    assert "." not in value and "tent" not in value  # sealed now
+    reissued = ProfileCodec(["new-secret"]).decode(value)
+    assert reissued.profile is not None and not reissued.reissue
+    assert (reissued.profile.id, reissued.profile.searches) == (profile.id, profile.searches)
 
 
 def test_foreign_key_cookie_is_ignored(app, clock):

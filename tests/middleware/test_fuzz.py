@@ -25,11 +25,13 @@ from urllib.parse import quote, urlencode
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from itsdangerous import URLSafeTimedSerializer
+from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 
-from etalage.cookie import ConsentCodec
+from etalage.cookie import ConsentCodec, ProfileCodec
 from etalage.demo import create_app
 from etalage.middleware import EtalageMiddleware
+from etalage.profile import Profile
+from etalage.recency import HistoryPolicy
 from tests.support.asgi import http_get_scope
 
 from .site_fixture import DESKTOP, GOOGLEBOT, IPHONE, upstream_app, write_site
@@ -372,9 +374,16 @@ _DIGITS = st.sampled_from(["²", "①", "³²", "١٢", "𝟗𝟗", "9" * 12])
 # -- strategies: cookies -------------------------------------------------------------------------
 
 
+class _SignedAtNow(TimestampSigner):
+    def get_timestamp(self) -> int:
+        return T
+
+
 def _profile_signer(key: str) -> URLSafeTimedSerializer:
-    """Signs as the profile codec does (JSON escapes a lone surrogate, as a browser sends it)."""
-    return URLSafeTimedSerializer(key, salt="etalage.profile", serializer=json)
+    """Signs at `NOW` as the profile codec did before sealing (still read, then re-issued
+    sealed): the contents reach `Profile.from_compact` as they are. JSON escapes a lone
+    surrogate, as a browser sends it."""
+    return URLSafeTimedSerializer(key, salt="etalage.profile", serializer=json, signer=_SignedAtNow)
 
 
 def _sign(signer: URLSafeTimedSerializer, data: Any) -> str:
@@ -385,18 +394,22 @@ _PROFILES = _profile_signer(KEYS[0])
 _OLD_PROFILES = _profile_signer(KEYS[1])
 _FOREIGN_PROFILES = _profile_signer("someone-else")
 _CONSENT_YES = ConsentCodec(KEYS).encode(True)
-#: A profile the site would have written: a few visits, a search, a view, a name.
-_GOOD_PROFILE = _PROFILES.dumps(
-    {
-        "i": "fuzz-visitor",
-        "v": 3,
-        "f": T - 20 * DAY,
-        "l": T - 3600,
-        "s": [["tent", T - 7200]],
-        "w": [["/product/cp-201.html", T - 5000, "camping"]],
-        "n": {"camping": [2.0, T - 5000]},
-        "r": {"name": "Ada", "interests": ["camping"]},
-    }
+#: A profile the site would have written (sealed): a few visits, a search, a view, a name.
+_GOOD_PROFILE = ProfileCodec(KEYS, clock=lambda: NOW).encode(
+    Profile.from_compact(
+        {
+            "i": "fuzz-visitor",
+            "v": 3,
+            "f": T - 20 * DAY,
+            "l": T - 3600,
+            "s": [["tent", T - 7200]],
+            "w": [["/product/cp-201.html", T - 5000, "camping"]],
+            "n": {"camping": [2.0, T - 5000]},
+            "r": {"name": "Ada", "interests": ["camping"]},
+        }
+    ),
+    HistoryPolicy(),
+    NOW,
 )
 _CONSENTING_COOKIE = f"etalage_consent={_CONSENT_YES}; etalage={_GOOD_PROFILE}"
 _moment = st.one_of(
@@ -488,7 +501,12 @@ _signed_profiles = _malformed_profiles | st.builds(
 )
 _profile_cookies = st.one_of(
     _signed_profiles,
-    st.builds(_garble, _signed_profiles, st.integers(0, 400), st.sampled_from('.-_A0="\\ ')),
+    st.builds(
+        _garble,
+        _signed_profiles | st.just(_GOOD_PROFILE),
+        st.integers(0, 400),
+        st.sampled_from('.-_A0="\\ '),
+    ),
     _signed_profiles.map(_unsigned),
     _text,
 )

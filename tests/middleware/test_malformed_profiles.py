@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import redis
-from itsdangerous import URLSafeTimedSerializer
+from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from starlette.testclient import TestClient
 
 from etalage.cookie import ConsentCodec, ProfileCodec
@@ -48,9 +48,18 @@ MALFORMED = {
 }
 
 
+class _SignedNow(TimestampSigner):
+    def get_timestamp(self) -> int:
+        return AT
+
+
 def signed(data: object) -> str:
-    """A profile cookie value signed with our current key, as `ProfileCodec` signs it."""
-    return URLSafeTimedSerializer(KEYS[0], salt="etalage.profile", serializer=json).dumps(data)
+    """A profile cookie value signed with our current key at `NOW`, in the format before
+    sealing (still read): the contents reach `Profile.from_compact` as they are."""
+    serializer = URLSafeTimedSerializer(
+        KEYS[0], salt="etalage.profile", serializer=json, signer=_SignedNow
+    )
+    return serializer.dumps(data)
 
 
 def compact(contents: dict) -> dict:
@@ -69,14 +78,14 @@ def client(tmp_path):
 
 def test_the_signing_used_here_is_what_the_codec_reads():
     well_formed = compact({"s": [["tent", AT]], "r": {"name": "Ada"}, "k": [PAGE]})
-    decoded = ProfileCodec(KEYS).decode(signed(well_formed))
+    decoded = ProfileCodec(KEYS, clock=lambda: NOW).decode(signed(well_formed))
     assert decoded.profile is not None
     assert decoded.profile.prefs == {"name": "Ada"}
 
 
 @pytest.mark.parametrize("contents", MALFORMED.values(), ids=MALFORMED.keys())
 def test_malformed_contents_are_no_profile(contents):
-    assert ProfileCodec(KEYS).decode(signed(compact(contents))).profile is None
+    assert ProfileCodec(KEYS, clock=lambda: NOW).decode(signed(compact(contents))).profile is None
 
 
 @pytest.mark.parametrize("contents", MALFORMED.values(), ids=MALFORMED.keys())
@@ -175,7 +184,8 @@ def test_the_profile_page_and_a_page_answer_over_a_foreign_stored_value(redis_se
     )
     with TestClient(app, headers={"User-Agent": DESKTOP}) as client:
         client.cookies.set("etalage_consent", ConsentCodec(KEYS).encode(True))
-        visitor_id = VisitorIdCodec(KEYS, max_age=timedelta(days=180)).encode("visitor-0001")
+        ids = VisitorIdCodec(KEYS, max_age=timedelta(days=180), clock=lambda: NOW)
+        visitor_id = ids.encode("visitor-0001")
         client.cookies.set("etalage", visitor_id)
         for accept in ("text/html", "application/json"):
             assert client.get("/_etalage/profile", headers={"Accept": accept}).status_code == 200
