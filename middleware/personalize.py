@@ -299,6 +299,12 @@ class PagePersonalizer:
             self._logged.add(key)
             logger.error("fragment of rule '%s' failed, slot default served: %s", rule_id, message)
 
+    def warn_once(self, key: str, message: str) -> None:
+        """Log `message` as a warning the first time `key` comes up (per middleware)."""
+        if ("", key) not in self._logged:
+            self._logged.add(("", key))
+            logger.warning("etalage: %s", message)
+
 
 def _render_fragment(
     renderer: FragmentRenderer,

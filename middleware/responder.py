@@ -92,7 +92,16 @@ class Responder:
         content_type = header_value(headers, b"content-type") or ""
         if not content_type.lower().startswith("text/html"):
             return False
-        if header_value(headers, b"content-encoding") or header_value(headers, b"content-range"):
+        if header_value(headers, b"content-range"):
+            return False
+        if header_value(headers, b"content-encoding"):
+            # Silence would look like etalage doing nothing at all: say why, and the fix.
+            self.pages.warn_once(
+                "compressed",
+                "HTML pages reach the middleware already compressed (Content-Encoding), so "
+                "they pass through unpersonalized; add the compression middleware (GZip...) "
+                "after EtalageMiddleware, so that it wraps etalage's output",
+            )
             return False
         length = header_value(headers, b"content-length")
         return not (
