@@ -21,6 +21,7 @@ from etalage.middleware.asgi import ASGIApp, Receive, Scope, Send
 from etalage.middleware.endpoints import Endpoints
 from etalage.middleware.fragment_cache import FragmentCache
 from etalage.middleware.headers import header_value
+from etalage.middleware.origin import normalized_origins
 from etalage.middleware.personalize import PageFooter, PagePersonalizer
 from etalage.middleware.responder import Responder
 from etalage.middleware.settings import DEFAULT_CONVERSIONS, Settings
@@ -47,7 +48,9 @@ class EtalageMiddleware:
     bytes to put before ``</body>`` of every page a person gets (``page_footer(scope,
     state)``); `preference_choices` declares the stated preferences chosen from a list
     (``{"channel": ["email", "phone"]}``); `conversions` the event types measured as
-    conversions; `forget_cookies` the site's cookies "forget me" deletes too.
+    conversions; `forget_cookies` the site's cookies "forget me" deletes too;
+    `allowed_origins` the origins (``https://shop.example``) whose forms may post to the
+    endpoints besides the request's own (behind a proxy that rewrites ``Host``).
     """
 
     def __init__(
@@ -71,6 +74,7 @@ class EtalageMiddleware:
         preference_choices: Mapping[str, Sequence[str]] | None = None,
         conversions: Collection[str] | None = None,
         forget_cookies: Sequence[str] = (),
+        allowed_origins: Sequence[str] = (),
         request_time: RequestTime | None = None,
         page_footer: PageFooter | None = None,
     ) -> None:
@@ -91,6 +95,7 @@ class EtalageMiddleware:
             },
             conversions=DEFAULT_CONVERSIONS if conversions is None else frozenset(conversions),
             forget_cookies=tuple(forget_cookies),
+            allowed_origins=normalized_origins(allowed_origins),
         )
         self.settings = settings
         if isinstance(rules, str | Path):

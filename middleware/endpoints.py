@@ -63,7 +63,9 @@ class Endpoints:
             response = PlainTextResponse(
                 "Method not allowed", status_code=405, headers={"Allow": route[0]}
             )
-        elif route[0] == "POST" and not is_same_origin(scope.get("headers", [])):
+        elif route[0] == "POST" and not is_same_origin(
+            scope.get("headers", []), self.settings.allowed_origins
+        ):
             response = PlainTextResponse("Cross-site request refused", status_code=403)
         else:
             try:

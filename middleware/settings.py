@@ -32,6 +32,9 @@ class Settings:
     conversions: frozenset[str] = DEFAULT_CONVERSIONS
     #: Cookies of the site that "forget me" deletes too (besides etalage's own two).
     forget_cookies: tuple[str, ...] = ()
+    #: Origins whose forms may post to the endpoints besides the request's own (normalized
+    #: by `origin.normalized_origins`), e.g. the public origin behind a Host-rewriting proxy.
+    allowed_origins: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.prefix.startswith("/") or not self.prefix.endswith("/"):
