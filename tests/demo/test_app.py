@@ -11,6 +11,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from etalage.demo import catalog, create_app
+from tests.support.clients import consent
 
 DEMO = Path(catalog.__file__).resolve().parent
 ROOT = DEMO.parent
@@ -21,13 +22,6 @@ TOTAL = re.compile(r'<strong class="total">([^<]+)</strong>')
 @pytest.fixture
 def client() -> TestClient:
     return TestClient(create_app(secret_keys=["test-key"]), headers={"User-Agent": DESKTOP})
-
-
-def consent(client: TestClient) -> None:
-    response = client.post(
-        "/_etalage/consent", json={"personalization": True}, headers={"Accept": "application/json"}
-    )
-    assert response.status_code == 200
 
 
 def outside_holdout(client: TestClient) -> None:

@@ -77,6 +77,9 @@ DESKTOP = (
 )
 GOOGLEBOT = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"
 
+#: The secret keys of the `app` fixture (tests/middleware/conftest.py), newest first.
+KEYS = ["new-secret", "old-secret"]
+
 
 def write_site(root: Path) -> Path:
     """Write the rule file and fragments under `root`; return the rule file's path."""

@@ -15,9 +15,10 @@ from starlette.routing import Route
 from starlette.testclient import TestClient
 
 from etalage.middleware import EtalageMiddleware
+from tests.support.clients import consent, set_cookies
+from tests.support.clocks import Clock
 
 from .site_fixture import DESKTOP, GOOGLEBOT, HOME, PLAIN, write_site
-from .test_app import Clock, consent, set_cookies
 
 KEYS = ["cache-secret"]
 

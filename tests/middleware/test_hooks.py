@@ -11,9 +11,10 @@ from starlette.testclient import TestClient
 from etalage.errors import ConfigError
 from etalage.middleware import EtalageMiddleware, RequestState
 from etalage.middleware.settings import Settings
+from tests.support.clients import consent, set_cookies
+from tests.support.clocks import Clock
 
 from .site_fixture import DESKTOP, HOME, IPHONE, upstream_app, write_site
-from .test_app import Clock, consent, set_cookies
 
 KEYS = ["hook-secret"]
 

@@ -11,9 +11,10 @@ from starlette.testclient import TestClient
 
 from etalage.demo import create_app
 from etalage.middleware import EtalageMiddleware
+from tests.support.clients import consent
+from tests.support.clocks import Clock
 
 from .site_fixture import DESKTOP, upstream_app, write_site
-from .test_app import Clock, consent
 
 KEYS = ["malformed-secret"]
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
@@ -89,6 +90,18 @@ def test_deeply_nested_json_is_a_bad_request(client, endpoint):
     consent(client)
     response = client.post(f"/_etalage/{endpoint}", content=b"[" * 60_000, headers=JSON)
     assert_plain_bad_request(response, "nested too deeply")
+
+
+def test_lone_surrogates_in_json_are_refused_not_a_500(client):
+    consent(client)
+    response = client.post(
+        "/_etalage/preferences",
+        content=b'{"name": "\\ud800"}',
+        headers={"Content-Type": "application/json"},
+    )
+    assert response.status_code == 400
+    assert "surrogate" in response.text
+    assert client.get("/_etalage/profile").status_code == 200
 
 
 def test_a_form_with_too_many_fields_is_a_bad_request(client):

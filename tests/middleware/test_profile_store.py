@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -13,10 +12,11 @@ from starlette.testclient import TestClient
 from etalage.middleware import EtalageMiddleware
 from etalage.profile import Profile
 from etalage.store import RedisProfileStore, StoreUnavailable, VisitorIdCodec
+from tests.support.clients import consent, profile_json, set_cookies
+from tests.support.clocks import Clock, Monotonic
 from tests.support.redis_server import RedisServer
 
 from .site_fixture import DESKTOP, upstream_app, write_site
-from .test_app import Clock, set_cookies
 
 KEYS = ["store-secret"]
 
@@ -26,9 +26,13 @@ def make_client(tmp_path):
     rules = write_site(tmp_path)
     opened = []
 
-    def make(url: str, timeout: float = 5.0, retry_after: float = 0.0) -> TestClient:
+    def make(
+        url: str, timeout: float = 5.0, retry_after: float = 0.0, monotonic: Monotonic | None = None
+    ) -> TestClient:
         # A generous timeout: a loaded test machine must not look like a Redis outage.
-        store = RedisProfileStore(url, timeout=timeout, retry_after=retry_after)
+        store = RedisProfileStore(
+            url, timeout=timeout, retry_after=retry_after, monotonic=monotonic or Monotonic()
+        )
         app = EtalageMiddleware(
             upstream_app(), rules=rules, secret_keys=KEYS, clock=Clock(), profile_store=store
         )
@@ -41,11 +45,6 @@ def make_client(tmp_path):
         client.__exit__(None, None, None)
 
 
-def grant(client: TestClient) -> None:
-    response = client.post("/_etalage/consent", json={"personalization": True})
-    assert response.status_code == 200
-
-
 def stored_ids(url: str) -> list[str]:
     with redis.Redis.from_url(url) as r:
         return sorted(k.decode().rsplit(":", 1)[1] for k in r.scan_iter("etalage:profile:*"))
@@ -53,7 +52,7 @@ def stored_ids(url: str) -> list[str]:
 
 def test_cookie_holds_only_a_signed_id_and_history_lives_in_redis(make_client, redis_server):
     client = make_client(redis_server.url)
-    grant(client)
+    consent(client)
     client.get("/?q=tent")
     cookie = client.cookies["etalage"]
     visitor_id, _ = VisitorIdCodec(KEYS, max_age=timedelta(days=1)).decode(cookie)
@@ -64,25 +63,19 @@ def test_cookie_holds_only_a_signed_id_and_history_lives_in_redis(make_client, r
 
 def test_the_id_cookie_is_set_once_not_on_every_answer(make_client, redis_server):
     client = make_client(redis_server.url)
-    grant(client)
+    consent(client)
     first = client.get("/?q=tent")
     again = client.get("/?q=stove")
     assert not [c for c in set_cookies(first) + set_cookies(again) if c.startswith("etalage=")]
     assert "'stove'" in client.get("/").text
 
 
-def profile_json(client: TestClient) -> dict:
-    response = client.get("/_etalage/profile", headers={"Accept": "application/json"})
-    assert response.status_code == 200
-    return response.json()
-
-
 def test_a_login_merges_the_anonymous_history_into_the_known_profile(make_client, redis_server):
     laptop, phone = make_client(redis_server.url), make_client(redis_server.url)
-    grant(laptop)
+    consent(laptop)
     laptop.get("/?q=headlamp")
     assert laptop.post("/login?account=ana", follow_redirects=False).status_code == 303
-    grant(phone)
+    consent(phone)
     phone.get("/?q=stove")  # anonymous on the phone, before the login
     assert "'headlamp'" not in phone.get("/").text
     assert phone.post("/login?account=ana", follow_redirects=False).status_code == 303
@@ -100,13 +93,13 @@ def test_a_login_merges_the_anonymous_history_into_the_known_profile(make_client
 def test_a_typed_email_is_a_contact_preference_not_an_identity(make_client, redis_server):
     """Typing someone else's address must not hand over their profile (issue 9, point 1)."""
     victim, attacker = make_client(redis_server.url), make_client(redis_server.url)
-    grant(victim)
+    consent(victim)
     victim.get("/?q=engagement%20ring")
     stated = {"email": "victoria@example.org", "name": "Victoria"}
     assert victim.post("/_etalage/preferences", json=stated).status_code == 200
     victim_id = profile_json(victim)["stored"]["id"]
 
-    grant(attacker)
+    consent(attacker)
     answer = attacker.post("/_etalage/preferences", json={"email": " VICTORIA@example.org"})
     assert answer.status_code == 200
     assert answer.json()["prefs"] == {"email": "VICTORIA@example.org"}
@@ -126,16 +119,16 @@ def test_a_typed_email_is_a_contact_preference_not_an_identity(make_client, redi
 
 def test_forget_and_decline_delete_the_stored_profile(make_client, redis_server):
     client = make_client(redis_server.url)
-    grant(client)
+    consent(client)
     client.get("/?q=tent")
     before = set(stored_ids(redis_server.url))
     visitor_id = client.get("/_etalage/profile", headers={"Accept": "application/json"}).json()[
         "stored"
     ]["id"]
     assert visitor_id in before
-    client.post("/_etalage/consent", json={"personalization": False})
+    consent(client, granted=False)
     assert visitor_id not in stored_ids(redis_server.url)
-    grant(client)
+    consent(client)
     client.get("/?q=tent")
     [new_id] = set(stored_ids(redis_server.url)) - before
     client.post("/_etalage/forget", json={})
@@ -145,7 +138,7 @@ def test_forget_and_decline_delete_the_stored_profile(make_client, redis_server)
 def test_redis_outage_serves_defaults_logs_once_and_recovers(make_client, caplog):
     with RedisServer() as server:
         client = make_client(server.url)
-        grant(client)
+        consent(client)
         client.get("/?q=tent")
         assert "Continue your search" in client.get("/").text
         server.stop()
@@ -221,9 +214,10 @@ def test_a_store_url_asking_for_text_replies_still_loads_profiles(redis_server):
 
 
 def test_after_a_failure_the_store_is_left_alone_for_a_moment(make_client):
+    monotonic = Monotonic()
     with RedisServer() as server:
-        client = make_client(server.url, retry_after=2.0)
-        grant(client)
+        client = make_client(server.url, retry_after=2.0, monotonic=monotonic)
+        consent(client)
         server.stop()
         assert client.get("/").status_code == 200  # the failure that opens the pause
         server.start()
@@ -237,7 +231,10 @@ def test_after_a_failure_the_store_is_left_alone_for_a_moment(make_client):
             # Not asked within the pause (a slow Redis costs the following requests nothing);
             # the one command counted is this test's own INFO.
             assert commands() == before + 1
-            time.sleep(2.1)
+            monotonic.now += 1.9
+            assert client.get("/").status_code == 200
+            assert commands() == before + 2  # still within the pause: only this INFO again
+            monotonic.now += 0.2
             client.get("/?q=lamp")
             assert commands() > before + 3
         assert "Continue your search for 'lamp'" in client.get("/").text
@@ -250,7 +247,7 @@ def test_no_during_an_outage_deletes_the_stored_profile_once_redis_answers(make_
     with RedisServer() as server:
         assert server.process is not None
         client = make_client(server.url, timeout=0.3)
-        grant(client)
+        consent(client)
         client.get("/?q=tent")
         (visitor_id,) = stored_ids(server.url)
         os.kill(server.process.pid, signal.SIGSTOP)  # hangs: every command times out
@@ -261,17 +258,17 @@ def test_no_during_an_outage_deletes_the_stored_profile_once_redis_answers(make_
             os.kill(server.process.pid, signal.SIGCONT)
         assert stored_ids(server.url) == [visitor_id]  # not yet: the store did not answer
         client.cookies.clear()  # another visitor of the same server process
-        grant(client)
+        consent(client)
         client.get("/")  # the store's next answer carries out the pending deletion
         assert visitor_id not in stored_ids(server.url)
 
 
 def test_a_login_on_a_redirect_answer_hands_out_the_merged_id(make_client, redis_server):
     laptop, phone = make_client(redis_server.url), make_client(redis_server.url)
-    grant(laptop)
+    consent(laptop)
     laptop.get("/?q=headlamp")
     assert laptop.post("/login", follow_redirects=False).status_code == 303
-    grant(phone)
+    consent(phone)
     answer = phone.post("/login", follow_redirects=False)
     assert answer.status_code == 303
     assert [c for c in set_cookies(answer) if c.startswith("etalage=")]

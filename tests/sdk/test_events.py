@@ -3,6 +3,7 @@ rotation by size, a bounded Redis stream read back by the report, Redis outages 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -303,12 +304,12 @@ def test_rotation_property_nothing_lost_and_files_within_the_cap(sizes, max_byte
 
 
 WRITER = """
-import os, sys, time
+import sys
 from etalage.events import JsonLinesSink
-path, name, go = sys.argv[1:]
+path, name = sys.argv[1:]
 sink = JsonLinesSink(path, max_bytes=4000, backups=10_000)
-while not os.path.exists(go):  # start together, so that both append and rotate at once
-    time.sleep(0.005)
+print("ready", flush=True)
+sys.stdin.read()  # the start signal: the test closes stdin once both writers are ready
 for n in range(4000):
     sink.emit({"w": name, "n": n})
     if n % 50 == 0:
@@ -319,12 +320,23 @@ sink.close()
 
 def test_processes_sharing_one_file_lose_nothing_to_rotation(tmp_path):
     """`etalage serve --workers 2` with one JSON-lines path: two writers, one file."""
-    path, go = tmp_path / "events.jsonl", tmp_path / "go"
-    writers = [
-        subprocess.Popen([sys.executable, "-c", WRITER, str(path), name, str(go)]) for name in "ab"
-    ]
-    go.touch()
-    assert [w.wait(timeout=120) for w in writers] == [0, 0]
+    path = tmp_path / "events.jsonl"
+    with contextlib.ExitStack() as stack:  # on leaving: pipes closed, writers waited for
+        writers = [
+            stack.enter_context(
+                subprocess.Popen(
+                    [sys.executable, "-c", WRITER, str(path), name],
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                )
+            )
+            for name in "ab"
+        ]
+        # Start both together, so that both append and rotate at once.
+        assert [w.stdout.readline() for w in writers] == [b"ready\n", b"ready\n"]
+        for w in writers:
+            w.stdin.close()
+        assert [w.wait(timeout=120) for w in writers] == [0, 0]
     events = read_events(str(path))
     for name in "ab":
         assert [e["n"] for e in events if e["w"] == name] == list(range(4000))

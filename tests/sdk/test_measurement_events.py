@@ -16,6 +16,7 @@ from starlette.testclient import TestClient
 
 from etalage.events import JsonLinesSink, RedisStreamSink, read_events
 from etalage.middleware import EtalageMiddleware
+from tests.support.clients import consent
 from tests.support.redis_server import RedisServer
 
 KEYS = ["measure-secret"]
@@ -72,15 +73,6 @@ def make_app(
     return EtalageMiddleware(shop, rules=rules, secret_keys=KEYS, event_sink=sink)
 
 
-def grant(client: TestClient, granted: bool = True, **headers: str) -> None:
-    response = client.post(
-        "/_etalage/consent",
-        json={"personalization": granted},
-        headers={"Accept": "application/json", **headers},
-    )
-    assert response.status_code == 200
-
-
 def beacon(client: TestClient, **headers: str):
     return client.post(
         "/_etalage/event",
@@ -103,7 +95,7 @@ def events_of(sink: JsonLinesSink) -> list[dict]:
 
 def test_a_consenting_visitor_produces_exposures_and_conversions(tmp_path, sink):
     client = TestClient(make_app(tmp_path, sink), headers={"User-Agent": DESKTOP})
-    grant(client)
+    consent(client)
     first = client.get("/", params={"q": "tent"})
     assert "Continue: tent" in first.text
     assert beacon(client).json() == {"recorded": True}
@@ -157,7 +149,7 @@ def test_no_events_without_consent_for_bots_or_prefetches(
 ):
     client = TestClient(make_app(tmp_path, sink), headers={"User-Agent": user_agent})
     if setup is not None:
-        grant(client, setup)
+        consent(client, granted=setup)
     browse(client, **headers)
     if user_agent == IPHONE:
         assert "Phone banner" in client.get("/").text  # personalized, but nothing recorded
@@ -166,12 +158,12 @@ def test_no_events_without_consent_for_bots_or_prefetches(
 
 def test_withdrawing_consent_stops_the_events(tmp_path, sink):
     client = TestClient(make_app(tmp_path, sink), headers={"User-Agent": DESKTOP})
-    grant(client)
+    consent(client)
     client.get("/")
     sink.flush(timeout=30)
     before = len(read_events(str(sink.path)))
     assert before == 2  # one exposure per slot
-    grant(client, False)
+    consent(client, granted=False)
     browse(client)
     assert len(events_of(sink)) == before
 
@@ -180,7 +172,7 @@ def test_lifespan_shutdown_flushes_the_sink_built_from_a_path(tmp_path):
     path = tmp_path / "out" / "events.jsonl"
     app = make_app(tmp_path, str(path))
     with TestClient(app, headers={"User-Agent": DESKTOP}) as client:
-        grant(client)
+        consent(client)
         for n in range(200):
             assert client.get("/", params={"q": f"term {n}"}).status_code == 200
     # No explicit close: the ASGI lifespan shutdown closed (and so flushed) the sink.
@@ -196,7 +188,7 @@ def test_redis_outage_never_reaches_the_request_path(tmp_path, caplog):
         sink = RedisStreamSink(server.url, stream="mw:events")
         app = make_app(tmp_path, sink)
         with TestClient(app, headers={"User-Agent": DESKTOP}) as client:
-            grant(client)
+            consent(client)
             for _ in range(3):
                 assert client.get("/", params={"q": "tent"}).status_code == 200
             assert sink.flush(timeout=30) and sink.written == 6
@@ -223,7 +215,7 @@ def test_redis_outage_never_reaches_the_request_path(tmp_path, caplog):
 def test_a_failed_fragment_is_not_recorded_as_an_exposure_to_its_rule(tmp_path, sink):
     app = make_app(tmp_path, sink, hero="{{ 1 / 0 }}")  # compiles, fails when rendered
     client = TestClient(app, headers={"User-Agent": DESKTOP})
-    grant(client)
+    consent(client)
     assert "default hero" in client.get("/", params={"q": "tent"}).text
     hero = [e for e in events_of(sink) if e["slot"] == "hero"]
     assert hero and all(e["rule"] != "continue-search" for e in hero)
