@@ -136,6 +136,7 @@ class EtalageMiddleware:
             event_sink=self.event_sink,
             fragment_globals=fragment_globals or {},
             page_footer=page_footer,
+            reload_interval=reload_interval,
         )
         problems = fragment_problems(self.ruleset)
         if problems:

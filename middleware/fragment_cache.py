@@ -93,6 +93,11 @@ class FragmentCache:
         self.hits = 0
         self.misses = 0
 
+    def clear(self) -> None:
+        """Forget every rendered fragment (the fragments changed)."""
+        self._shapes.clear()
+        self._entries.clear()
+
     def render(
         self,
         fixed: tuple[Any, ...],

@@ -16,7 +16,7 @@ from typing import Any
 
 from markupsafe import Markup
 
-from etalage.errors import ConfigError, FragmentError
+from etalage.errors import FragmentError
 from etalage.events import EventSink
 from etalage.fragments import FragmentRenderer
 from etalage.history import (
@@ -76,6 +76,8 @@ class PagePersonalizer:
         event_sink: EventSink | None,
         fragment_globals: Mapping[str, Any],
         page_footer: PageFooter | None = None,
+        reload_interval: float = 1.0,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.prefix = prefix
         self.skeletons = skeletons
@@ -83,23 +85,33 @@ class PagePersonalizer:
         self.event_sink = event_sink
         self.fragment_globals = dict(fragment_globals)
         self.page_footer = page_footer
-        self._renderers: dict[Path, FragmentRenderer] = {}
+        self.reload_interval = reload_interval
+        self._monotonic = monotonic
+        self._folders: dict[Path, _FragmentFolder] = {}
         self._logged: set[tuple[str, str]] = set()
 
-    def check_fragments(self, ruleset: Ruleset) -> None:
-        """Fail at start-up when a fragment a rule names is missing or does not compile."""
-        problems = fragment_problems(ruleset)
-        if problems:
-            raise ConfigError("fragments: " + "; ".join(problems))
-
     def renderer(self, ruleset: Ruleset) -> FragmentRenderer:
-        """The (cached) renderer of the rule set's fragments folder."""
+        """The renderer of the rule set's fragments folder, made anew when a file in it
+        changed (checked at most once per `reload_interval`), like the rule file."""
         folder = ruleset.site.fragments
-        renderer = self._renderers.get(folder)
-        if renderer is None:
-            renderer = FragmentRenderer(folder)
-            renderer.env.globals.update(self.fragment_globals)
-            self._renderers[folder] = renderer
+        now = self._monotonic()
+        known = self._folders.get(folder)
+        if known is not None and now - known.checked_at < self.reload_interval:
+            return known.renderer
+        signature = _folder_signature(folder)
+        if known is not None and known.signature == signature:
+            known.checked_at = now
+            return known.renderer
+        renderer = FragmentRenderer(folder)
+        renderer.env.globals.update(self.fragment_globals)
+        if known is not None:
+            self.fragment_cache.clear()
+            problems = fragment_problems(ruleset)
+            if problems:
+                logger.error("etalage: fragments reloaded with problems: %s", "; ".join(problems))
+            else:
+                logger.info("etalage: fragments in %s reloaded", folder)
+        self._folders[folder] = _FragmentFolder(renderer, signature, now)
         return renderer
 
     def personalize(
@@ -340,6 +352,26 @@ def _epoch_end_of_day(raw: str | None, ruleset: Ruleset, now: datetime) -> int |
     # Kept within the moments a profile holds: a day before 1970 is long past, and one at the
     # end of year 9999 may end after it in a zone west of UTC.
     return min(max(int(end.timestamp()), 0), MAX_MOMENT)
+
+
+@dataclass
+class _FragmentFolder:
+    renderer: FragmentRenderer
+    signature: frozenset[tuple[str, int, int]]
+    checked_at: float
+
+
+def _folder_signature(folder: Path) -> frozenset[tuple[str, int, int]]:
+    """Every file under `folder` with its modification time and size (one stat each)."""
+    files = set()
+    for path in folder.rglob("*"):
+        try:
+            stat = path.stat()
+        except OSError:  # removed while walking: the next check sees it gone
+            continue
+        if path.is_file():
+            files.add((str(path), stat.st_mtime_ns, stat.st_size))
+    return frozenset(files)
 
 
 def _insert_before_body_end(html: bytes, snippet: bytes) -> bytes:
