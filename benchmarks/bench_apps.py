@@ -1,13 +1,19 @@
-"""ASGI apps and a visitor cookie shared by the load benchmarks (imported by uvicorn workers)."""
+"""ASGI apps and visitor cookies shared by the load benchmarks (imported by uvicorn workers)."""
 
 from __future__ import annotations
 
 import gc
 import os
+import secrets
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from jinja2 import Environment, Template
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+from starlette.routing import Route
 from starlette.staticfiles import StaticFiles
 
 from etalage.cli.serve import GC_THRESHOLDS
@@ -31,19 +37,49 @@ def staticfiles_app() -> Any:
 
 def middleware_app() -> Any:
     """(c) The same StaticFiles wrapped in EtalageMiddleware with the demo rules."""
-    return _frozen(
-        EtalageMiddleware(
-            StaticFiles(directory=PAGES, html=True),
-            rules=RULES,
-            secret_keys=[SECRET],
-            fragment_globals=fragment_globals(),
-        )
+    return _frozen(with_middleware(StaticFiles(directory=PAGES, html=True)))
+
+
+def dynamic_app() -> Any:
+    """(d) A server-rendered site: the home page rendered by Jinja2 per request, with a fresh
+    CSRF token each time, as a FastAPI or Starlette site renders its pages."""
+    return _frozen(rendering_app())
+
+
+def dynamic_middleware_app() -> Any:
+    """(e) The same site wrapped in EtalageMiddleware with the demo rules."""
+    return _frozen(with_middleware(rendering_app()))
+
+
+def with_middleware(app: Any) -> EtalageMiddleware:
+    """`app` wrapped in EtalageMiddleware with the demo rules and catalog."""
+    return EtalageMiddleware(
+        app, rules=RULES, secret_keys=[SECRET], fragment_globals=fragment_globals()
+    )
+
+
+def rendering_app() -> Starlette:
+    """A Starlette app answering ``/`` with the home page template rendered for a new token."""
+    template = home_page_template()
+
+    async def home(request: Request) -> HTMLResponse:
+        return HTMLResponse(template.render(token=secrets.token_hex(16)))
+
+    return Starlette(routes=[Route("/", home)])
+
+
+def home_page_template() -> Template:
+    """The demo home page as a Jinja2 template with a ``{{ token }}`` meta tag in its head."""
+    head, tail = (PAGES / "index.html").read_text(encoding="utf-8").split("</head>", 1)
+    token = '{% endraw %}<meta name="csrf-token" content="{{ token }}">\n{% raw %}'
+    return Environment(autoescape=True).from_string(
+        "{% raw %}" + head + token + "</head>" + tail + "{% endraw %}"
     )
 
 
 def _frozen(app: Any) -> Any:
     """The app, with the collector set up as `etalage serve` does (start-up objects frozen,
-    fewer young collections; the README recommends it); the same for (a) and (c).
+    fewer young collections; the README recommends it); the same for every app.
     """
     gc.collect()
     gc.freeze()
@@ -51,8 +87,9 @@ def _frozen(app: Any) -> Any:
     return app
 
 
-def full_history_cookie(now: datetime | None = None) -> str:
-    """A Cookie header of a consenting visitor with a full history (searches, views, cart)."""
+def full_history_cookie(now: datetime | None = None, visitor: int = 0) -> str:
+    """A Cookie header of a consenting visitor with a full history (searches, views, cart);
+    each `visitor` number gives another visitor (another name), the same history."""
     now = now or datetime.now(UTC)
     ruleset = load_ruleset(RULES)
     policy = ruleset.history
@@ -71,7 +108,8 @@ def full_history_cookie(now: datetime | None = None) -> str:
         "add_to_cart",
         {"sku": "tent-1", "price": 199.0, "qty": 1},
     )
-    profile.prefs.update({"name": "Ada", "channel": "chat", "level": "expert"})
+    name = f"Ada {visitor}" if visitor else "Ada"
+    profile.prefs.update({"name": name, "channel": "chat", "level": "expert"})
     profile_value = ProfileCodec([SECRET]).encode(profile, policy, now)
     consent_value = ConsentCodec([SECRET]).encode(True)
     return f"etalage={profile_value}; etalage_consent={consent_value}"

@@ -1,9 +1,21 @@
-"""Load benchmark: the demo home page served three ways, loaded by wrk, ratios printed.
+"""Load benchmark: the demo home page served several ways, loaded by wrk, ratios printed.
 
 (a) Starlette StaticFiles, no personalization; (b) `etalage serve` (pages from memory) with a
 consenting visitor's full-history cookie; (c) StaticFiles wrapped in EtalageMiddleware, same
-cookie. One uvicorn worker each, same flags; the server is pinned to core 0 and wrk to core 1
-where `taskset` exists. Last line:
+cookie; the site's CSS is loaded from (a) and (c) too. A server-rendered site: (d) a Starlette
+app rendering the home page from a Jinja2 template with a fresh CSRF token per request, so
+every page is new to the middleware, and (e) the same app wrapped in EtalageMiddleware. One
+uvicorn worker each, same flags; the server is pinned to core 0 and wrk to core 1 where
+`taskset` exists. Every request carries a browser User-Agent (wrk's own is a bot's).
+
+In-process CPU per personalized page, cookie decoded to body assembled: distinct visitors,
+each sending the cookies its previous answer set, each visitor's requests alternating between
+two middleware instances (two workers behind a load balancer, so no memo of the cookie just
+signed can help); `middleware_cpu_us_single` is the same on one instance. `dynamic_cpu_us` is
+the server-rendered page measured the same way (rendering included).
+
+Lines before the last: ``asset_vs_staticfiles=<x>``,
+``dynamic_vs_plain=<x> dynamic_cpu_us=<µs>`` and ``middleware_cpu_us_single=<µs>``. Last line:
 ``serve_vs_staticfiles=<x> middleware_vs_staticfiles=<x> middleware_cpu_us=<µs>``.
 
 Usage: python benchmarks/load_bench.py [--duration 10] [--connections 32]
@@ -13,23 +25,34 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import os
 import re
 import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench_apps import PAGES, RULES, SECRET, full_history_cookie  # noqa: E402
+from bench_apps import (  # noqa: E402
+    PAGES,
+    RULES,
+    SECRET,
+    full_history_cookie,
+    rendering_app,
+    with_middleware,
+)
 
 from tests.support.asgi import http_get_scope  # noqa: E402
 from tests.support.ports import free_port, wait_for_port  # noqa: E402
 
 BROWSER_UA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36"
+CSS = "/static/shop.css"
 
 
 def pinned(core: int, argv: list[str]) -> list[str]:
@@ -70,29 +93,81 @@ def serve(argv: list[str], port: int, env: dict[str, str]) -> subprocess.Popen[b
 
 def measure(
     name: str,
-    argv: list[str],
-    port: int,
+    argv: Callable[[int], list[str]],
+    paths: dict[str, str],
     cookie: str | None,
     args: argparse.Namespace,
     env: dict[str, str],
-) -> dict[str, float]:
-    proc = serve(argv, port, env)
+) -> dict[str, dict[str, float]]:
+    """wrk results per path label, one server started with `argv(port)` for all of them."""
+    port = free_port()
+    proc = serve(argv(port), port, env)
+    results = {}
     try:
-        url = f"http://127.0.0.1:{port}/"
-        run_wrk(url, cookie, 2, args.connections)  # warm-up: skeletons, UA cache, imports
-        result = run_wrk(url, cookie, args.duration, args.connections)
+        for label, path in paths.items():
+            url = f"http://127.0.0.1:{port}{path}"
+            run_wrk(url, cookie, 2, args.connections)  # warm-up: skeletons, UA cache, imports
+            result = results[label] = run_wrk(url, cookie, args.duration, args.connections)
+            print(
+                f"{f'{name} {label}':<40} {result['rps']:>9.0f} req/s   "
+                f"p50 {result['p50']:>7.2f} ms   p99 {result['p99']:>7.2f} ms   "
+                f"non-2xx {result['errors']:.0f}"
+            )
     finally:
         proc.terminate()
         proc.wait(10)
-    print(
-        f"{name:<34} {result['rps']:>9.0f} req/s   p50 {result['p50']:>7.2f} ms   "
-        f"p99 {result['p99']:>7.2f} ms   non-2xx {result['errors']:.0f}"
-    )
-    return result
+    return results
 
 
-def middleware_cpu_us(cookie: str, iterations: int = 3000) -> float:
-    """In-process CPU µs per personalized request: cookie decode to body assembled."""
+def cpu_us(apps: list[Any], visitors: int = 50, iterations: int = 3000) -> float:
+    """In-process CPU µs per request of `apps`, cookie decoded to body assembled.
+
+    `visitors` distinct visitors take turns; each sends the cookies its previous answer set
+    (the full-history cookie at first), and its requests go to each of `apps` in turn.
+    """
+    jars = [_cookie_jar(cookie) for cookie in _visitor_cookies(visitors)]
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def request(index: int) -> None:
+        jar = jars[index % visitors]
+        app = apps[index // visitors % len(apps)]
+        cookie = "; ".join(f"{key}={value}" for key, value in jar.items()).encode()
+        scope = http_get_scope(
+            "127.0.0.1", [(b"user-agent", BROWSER_UA.encode()), (b"cookie", cookie)]
+        )
+
+        async def send(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                for header, value in message.get("headers", ()):
+                    if header.lower() == b"set-cookie":
+                        key, _, rest = value.decode("latin-1").partition("=")
+                        jar[key] = rest.split(";", 1)[0]
+
+        await app(scope, receive, send)
+
+    async def run(start: int, count: int) -> None:
+        for index in range(start, start + count):
+            await request(index)
+
+    asyncio.run(run(0, 4 * visitors))  # warm-up: skeletons, UA cache, fragments
+    started = time.process_time()
+    asyncio.run(run(4 * visitors, iterations))
+    return (time.process_time() - started) / iterations * 1e6
+
+
+@functools.cache
+def _visitor_cookies(visitors: int) -> tuple[str, ...]:
+    return tuple(full_history_cookie(visitor=number) for number in range(visitors))
+
+
+def _cookie_jar(header: str) -> dict[str, str]:
+    return dict(part.strip().split("=", 1) for part in header.split(";"))
+
+
+def static_page_app() -> Any:
+    """The home page as a plain ASGI app (what StaticFiles answers, without the file system)."""
     from starlette.responses import Response
 
     body = (PAGES / "index.html").read_bytes()
@@ -102,40 +177,14 @@ def middleware_cpu_us(cookie: str, iterations: int = 3000) -> float:
             scope, receive, send
         )
 
-    from etalage.demo.catalog import fragment_globals
-    from etalage.middleware import EtalageMiddleware
-
-    app = EtalageMiddleware(
-        page, rules=RULES, secret_keys=[SECRET], fragment_globals=fragment_globals()
-    )
-    scope = http_get_scope(
-        "127.0.0.1",
-        [
-            (b"user-agent", b"Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/120"),
-            (b"cookie", cookie.encode()),
-        ],
-    )
-
-    async def receive():  # type: ignore[no-untyped-def]
-        return {"type": "http.request", "body": b"", "more_body": False}
-
-    async def send(message):  # type: ignore[no-untyped-def]
-        return None
-
-    async def run(n: int) -> None:
-        for _ in range(n):
-            await app(dict(scope), receive, send)
-
-    asyncio.run(run(200))
-    start = time.process_time()
-    asyncio.run(run(iterations))
-    return (time.process_time() - start) / iterations * 1e6
+    return page
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--duration", type=int, default=10)
+    parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
     parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--iterations", type=int, default=3000, help="in-process requests")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk is not installed: apt-get install wrk")
@@ -160,19 +209,12 @@ def main() -> None:
         "--host",
         "127.0.0.1",
     ]
-    port = free_port()
-    a = measure(
-        "(a) StaticFiles",
-        [*uvicorn, "--port", str(port), "bench_apps:staticfiles_app"],
-        port,
-        None,
-        args,
-        env,
-    )
-    port = free_port()
-    b = measure(
-        "(b) etalage serve, full history",
-        [
+
+    def app(factory: str) -> Callable[[int], list[str]]:
+        return lambda port: [*uvicorn, "--port", str(port), f"bench_apps:{factory}"]
+
+    def etalage_serve(port: int) -> list[str]:
+        return [
             sys.executable,
             "-m",
             "etalage.cli",
@@ -184,26 +226,41 @@ def main() -> None:
             "etalage.demo.catalog:fragment_globals",
             "--port",
             str(port),
-        ],
-        port,
+        ]
+
+    pages = {"page": "/", "css": CSS}
+    a = measure("(a) StaticFiles", app("staticfiles_app"), pages, cookie, args, env)
+    b = measure("(b) etalage serve, full history", etalage_serve, {"page": "/"}, cookie, args, env)
+    c = measure("(c) StaticFiles + middleware", app("middleware_app"), pages, cookie, args, env)
+    d = measure(
+        "(d) Jinja2 page, fresh token", app("dynamic_app"), {"page": "/"}, cookie, args, env
+    )
+    e = measure(
+        "(e) Jinja2 page + middleware",
+        app("dynamic_middleware_app"),
+        {"page": "/"},
         cookie,
         args,
         env,
     )
-    port = free_port()
-    c = measure(
-        "(c) StaticFiles + middleware",
-        [*uvicorn, "--port", str(port), "bench_apps:middleware_app"],
-        port,
-        cookie,
-        args,
-        env,
-    )
-    cpu = middleware_cpu_us(cookie)
-    print(f"middleware CPU per personalized request: {cpu:.0f} us")
+    iterations = args.iterations
+    single = cpu_us([with_middleware(static_page_app())], iterations=iterations)
+    cpu = cpu_us([with_middleware(static_page_app()) for _ in range(2)], iterations=iterations)
+    plain = cpu_us([rendering_app()], iterations=iterations)
+    dynamic = cpu_us([with_middleware(rendering_app()) for _ in range(2)], iterations=iterations)
     print(
-        f"serve_vs_staticfiles={b['rps'] / a['rps']:.2f} "
-        f"middleware_vs_staticfiles={c['rps'] / a['rps']:.2f} middleware_cpu_us={cpu:.0f}"
+        f"in-process CPU per request: {cpu:.0f} us personalized (two instances), {single:.0f} us "
+        f"(one instance); Jinja2 page {plain:.0f} us plain, {dynamic:.0f} us personalized"
+    )
+    print(f"asset_vs_staticfiles={c['css']['rps'] / a['css']['rps']:.2f}")
+    print(
+        f"dynamic_vs_plain={e['page']['rps'] / d['page']['rps']:.2f} dynamic_cpu_us={dynamic:.0f}"
+    )
+    print(f"middleware_cpu_us_single={single:.0f}")
+    print(
+        f"serve_vs_staticfiles={b['page']['rps'] / a['page']['rps']:.2f} "
+        f"middleware_vs_staticfiles={c['page']['rps'] / a['page']['rps']:.2f} "
+        f"middleware_cpu_us={cpu:.0f}"
     )
 
 

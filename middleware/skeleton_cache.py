@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from collections import OrderedDict
 
 from etalage.errors import ConfigError
-from etalage.middleware.skeleton import PageSkeleton
+from etalage.middleware.skeleton import PageSkeleton, page_digest
 
 logger = logging.getLogger("etalage")
 
@@ -16,8 +15,9 @@ class SkeletonCache:
     """Compiled skeletons keyed by the upstream ETag (``etag:<value>``) or a content hash.
 
     A hit is only served when its source is byte-identical to the body, so two pages that
-    share an ETag (e.g. same size and mtime) never get each other's skeleton. Each warning of
-    a newly compiled skeleton is logged once. Meant for one event loop: no awaits, no locks.
+    share an ETag (e.g. same size and mtime) never get each other's skeleton. A page keyed by
+    its content is hashed once: the skeleton keeps that hash as its digest. Each warning of a
+    newly compiled skeleton is logged once. Meant for one event loop: no awaits, no locks.
     """
 
     def __init__(self, max_entries: int = 256) -> None:
@@ -35,7 +35,7 @@ class SkeletonCache:
     @staticmethod
     def content_key(body: bytes) -> str:
         """The cache key of a body without an ETag: its BLAKE2b digest."""
-        return "blake2b:" + hashlib.blake2b(body, digest_size=20).hexdigest()
+        return _digest_key(page_digest(body))
 
     @staticmethod
     def etag_key(etag: str) -> str:
@@ -57,11 +57,12 @@ class SkeletonCache:
             if skeleton is not None and skeleton.source == body:
                 return skeleton
             if skeleton is None:
-                return self._store(key, self._compile(body))
-        key = self.content_key(body)
+                return self._store(key, self._compile(body, None))
+        digest = page_digest(body)
+        key = _digest_key(digest)
         skeleton = self.get(key)
         if skeleton is None or skeleton.source != body:
-            skeleton = self._store(key, self._compile(body))
+            skeleton = self._store(key, self._compile(body, digest))
         return skeleton
 
     def _store(self, key: str, skeleton: PageSkeleton) -> PageSkeleton:
@@ -72,8 +73,12 @@ class SkeletonCache:
         return skeleton
 
     @staticmethod
-    def _compile(body: bytes) -> PageSkeleton:
-        skeleton = PageSkeleton.compile(body)
+    def _compile(body: bytes, digest: bytes | None) -> PageSkeleton:
+        skeleton = PageSkeleton.compile(body, digest)
         for warning in skeleton.warnings:
             logger.warning("page skeleton: %s", warning)
         return skeleton
+
+
+def _digest_key(digest: bytes) -> str:
+    return "blake2b:" + digest.hex()

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from unittest import mock
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from etalage.middleware.skeleton import PageSkeleton, Slot, SlotItem
+from etalage.middleware import skeleton as skeleton_module
+from etalage.middleware.skeleton import PageSkeleton, Slot, SlotItem, page_digest
 
 
 def only_slot(html: bytes) -> Slot:
@@ -125,6 +128,58 @@ def test_script_inside_slot_does_not_close_it_early() -> None:
     assert only_slot(b"<div data-slot=s>" + inner + b"</div>").inner == inner
 
 
+@pytest.mark.parametrize(
+    "decoy",
+    [
+        b"<!-- </div> -->",
+        b"<script>'</div>'</script>",
+        b"<textarea></div></textarea>",
+        b'<a title="</div>">',
+        b"<a title='x > </div>'>",
+        b"<![CDATA[</div>]]>",
+        b"<?x </div> ?>",
+        b"</divx>",
+    ],
+)
+def test_an_end_tag_in_a_comment_raw_text_or_attribute_does_not_close_the_slot(
+    decoy: bytes,
+) -> None:
+    inner = b"a" + decoy + b"<div>b</div>c"
+    page = b"<div data-slot=s>" + inner + b"</div>after</div>"
+    assert only_slot(page).inner == inner
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        b"<p>write data-slot=hero in your HTML</p>",
+        b"<p title='<div data-slot=hero>'>x</p>",
+        b"<p>x</p data-slot=hero>",
+        b"<!doctype html data-slot=hero>",
+    ],
+)
+def test_data_slot_outside_a_start_tag_is_not_a_slot(page: bytes) -> None:
+    skeleton = PageSkeleton.compile(page)
+    assert (skeleton.slots, skeleton.warnings) == ((), ())
+
+
+@pytest.mark.parametrize(
+    "tail",
+    [
+        b'<div data-slot="hero>x</div>',
+        b"<div data-slot=hero title='a>x</div>",
+        b'<ul data-slot=s><li data-item="k>x</li></ul>',
+        b"<div data-slot=hero><!-- </div>",
+        b"<div data-slot=hero><script></div>",
+    ],
+)
+def test_markup_left_open_to_the_end_of_the_page_ends_the_reading(tail: bytes) -> None:
+    page = b"<p data-slot=first>1</p>" + tail
+    skeleton = PageSkeleton.compile(page)
+    assert [slot.name for slot in skeleton.slots] == ["first"]
+    assert skeleton.render({"first": b"X", "hero": b"Y", "s": b"Z"}) == page.replace(b">1<", b">X<")
+
+
 def test_raw_text_element_can_be_a_slot() -> None:
     slot = only_slot(b"<head><title data-slot=title>Shop &amp; more</title></head>")
     assert slot.inner == b"Shop &amp; more"
@@ -155,9 +210,15 @@ def test_meta_tags_inside_comments_and_scripts_are_not_facts() -> None:
     page = (
         b'<!-- <meta name="etalage:topic" content="a"> -->'
         b'<script>\'<meta name="etalage:topic" content="b">\'</script>'
+        b'<p title=\'<meta name="etalage:topic" content="d">\'>'
         b'<meta name="etalage:topic" content="c">'
     )
     assert PageSkeleton.compile(page).facts == {"topic": "c"}
+
+
+def test_the_title_fact_is_the_first_title_element_not_a_title_in_a_comment() -> None:
+    page = b"<!-- <title>No</title> --><title>Yes</title><svg><title>Icon</title></svg>"
+    assert PageSkeleton.compile(page).facts == {"title": "Yes"}
 
 
 def test_first_meta_fact_wins_and_an_explicit_title_fact_beats_the_title_tag() -> None:
@@ -202,6 +263,15 @@ def test_warnings_are_capped_for_hostile_pages() -> None:
     assert skeleton.warnings[-1] == "... and 980 more skeleton warnings"
 
 
+def test_unclosed_slots_of_many_names_are_all_warned_about() -> None:
+    opened = b"".join(b"<x%d data-slot=s%d>" % (n, n) for n in range(300))
+    page = opened + b"<p data-slot=last>L</p>"
+    skeleton = PageSkeleton.compile(page)
+    assert [slot.name for slot in skeleton.slots] == ["last"]
+    assert skeleton.warnings[0] == "unclosed slot 's0' at line 1"
+    assert skeleton.warnings[-1] == "... and 280 more skeleton warnings"
+
+
 def test_empty_slot_name_is_not_a_slot() -> None:
     skeleton = PageSkeleton.compile(b'<div data-slot="  ">x</div>')
     assert skeleton.slots == ()
@@ -228,6 +298,12 @@ def test_render_replaces_only_named_slots_and_keeps_other_bytes() -> None:
         b"\xff\r\n<div data-slot=a>A</div>\r\n<div data-slot=b><em>new</em></div>\x00"
     )
     assert skeleton.render({"a": b""}) == page.replace(b">A<", b"><")
+
+
+def test_digest_is_the_page_digest_unless_given() -> None:
+    page = b"x<div data-slot=a>A</div>y"
+    assert PageSkeleton.compile(page).digest == page_digest(page)
+    assert PageSkeleton.compile(page, b"d" * 20).digest == b"d" * 20
 
 
 def test_render_parts_join_to_the_rendered_page() -> None:
@@ -294,6 +370,24 @@ def test_reordered_with_unchanged_order_is_byte_identical(order: list[str]) -> N
 def test_reordered_without_items_is_the_inner_html() -> None:
     slot = only_slot(b"<div data-slot=s>plain <b>text</b></div>")
     assert slot.reordered(["a"]) == b"plain <b>text</b>"
+
+
+def test_an_item_holding_elements_of_its_own_name_ends_at_its_own_end_tag() -> None:
+    page = (
+        b"<ul data-slot=s>"
+        b"<li data-item=a><ul><li>1</li><li>2</li></ul></li>"
+        b"<li data-item=b><!-- </li> --><b>B</b></li>"
+        b'<li data-item="c"/>'
+        b"<img data-item=d>"
+        b"</ul>"
+    )
+    (slot,) = PageSkeleton.compile(page).slots
+    assert [(item.key, item.html) for item in slot.items] == [
+        ("a", b"<li data-item=a><ul><li>1</li><li>2</li></ul></li>"),
+        ("b", b"<li data-item=b><!-- </li> --><b>B</b></li>"),
+        ("c", b'<li data-item="c"/>'),
+        ("d", b"<img data-item=d>"),
+    ]
 
 
 def test_unclosed_item_is_not_an_item() -> None:
@@ -369,6 +463,21 @@ def test_render_with_replacements_keeps_every_literal_chunk(page: bytes) -> None
     for slot, chunk in zip(skeleton.slots, skeleton.chunks[1:], strict=True):
         expected += [slot.open_tag, b"#", slot.close_tag, chunk]
     assert out == b"".join(expected)
+
+
+@settings(max_examples=200)
+@given(_HTMLISH)
+def test_reading_every_tag_at_once_gives_the_same_skeleton(page: bytes) -> None:
+    """Hostile pages make the compiler give up counting one tag name at a time."""
+    with mock.patch.object(skeleton_module, "_READ_BUDGET", -1):
+        every_tag = PageSkeleton.compile(page)
+    by_name = PageSkeleton.compile(page)
+    assert (every_tag.chunks, every_tag.slots, every_tag.facts, every_tag.warnings) == (
+        by_name.chunks,
+        by_name.slots,
+        by_name.facts,
+        by_name.warnings,
+    )
 
 
 _TEXT = st.text(alphabet="ab <>&\"'\n/=é", max_size=6).map(

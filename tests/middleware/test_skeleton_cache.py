@@ -7,6 +7,7 @@ import logging
 import pytest
 
 from etalage.errors import ConfigError
+from etalage.middleware.skeleton import page_digest
 from etalage.middleware.skeleton_cache import SkeletonCache
 
 
@@ -28,6 +29,13 @@ def test_content_is_keyed_by_its_blake2b_hash() -> None:
     assert cache.get(SkeletonCache.content_key(page(1))) is skeleton
     assert SkeletonCache.content_key(page(1)).startswith("blake2b:")
     assert SkeletonCache.content_key(page(1)) != SkeletonCache.content_key(page(2))
+
+
+@pytest.mark.parametrize("etag", [None, '"v1"'])
+def test_the_skeleton_digest_is_the_page_digest_whatever_the_key(etag: str | None) -> None:
+    skeleton = SkeletonCache().compile(page(1), etag)
+    assert skeleton.digest == page_digest(page(1))
+    assert SkeletonCache.content_key(page(1)) == "blake2b:" + page_digest(page(1)).hex()
 
 
 def test_a_body_with_an_etag_is_keyed_by_the_etag() -> None:
