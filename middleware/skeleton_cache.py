@@ -9,6 +9,7 @@ from etalage.errors import ConfigError
 from etalage.middleware.skeleton import PageSkeleton, page_digest
 
 logger = logging.getLogger("etalage")
+MAX_REMEMBERED_WARNINGS = 1024
 
 
 class SkeletonCache:
@@ -17,7 +18,7 @@ class SkeletonCache:
     A hit is only served when its source is byte-identical to the body, so two pages that
     share an ETag (e.g. same size and mtime) never get each other's skeleton. A page keyed by
     its content is hashed once: the skeleton keeps that hash as its digest. Each warning of a
-    newly compiled skeleton is logged once. Meant for one event loop: no awaits, no locks.
+    newly compiled skeleton is logged, each distinct one once. Meant for one event loop: no awaits, no locks.
     """
 
     def __init__(self, max_entries: int = 256) -> None:
@@ -25,6 +26,7 @@ class SkeletonCache:
             raise ConfigError(f"skeleton cache size must be at least 1, got {max_entries}")
         self.max_entries = max_entries
         self._entries: OrderedDict[str, PageSkeleton] = OrderedDict()
+        self._warned: set[str] = set()
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -72,11 +74,16 @@ class SkeletonCache:
             self._entries.popitem(last=False)
         return skeleton
 
-    @staticmethod
-    def _compile(body: bytes, digest: bytes | None) -> PageSkeleton:
+    def _compile(self, body: bytes, digest: bytes | None) -> PageSkeleton:
         skeleton = PageSkeleton.compile(body, digest)
         for warning in skeleton.warnings:
-            logger.warning("page skeleton: %s", warning)
+            # A page rendered anew per request (a CSRF token) compiles every time: its
+            # warnings are said once, not on every request.
+            if warning not in self._warned:
+                if len(self._warned) >= MAX_REMEMBERED_WARNINGS:
+                    self._warned.clear()
+                self._warned.add(warning)
+                logger.warning("page skeleton: %s", warning)
         return skeleton
 
 

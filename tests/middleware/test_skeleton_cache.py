@@ -89,3 +89,14 @@ def test_warnings_of_a_new_skeleton_are_logged_once(
         "page skeleton: unclosed slot 'hero' at line 2",
         "page skeleton: void element <img> cannot be slot 'pic' at line 3",
     ]
+
+
+def test_a_page_rendered_anew_per_request_logs_its_warnings_once(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    cache = SkeletonCache()
+    with caplog.at_level(logging.WARNING, logger="etalage"):
+        for token in range(5):  # a CSRF token makes every body new: every one compiles
+            cache.compile(b'<meta name="csrf" content="%d"><div data-slot=hero>' % token, None)
+    messages = [record.getMessage() for record in caplog.records if record.name == "etalage"]
+    assert messages == ["page skeleton: unclosed slot 'hero' at line 1"]
