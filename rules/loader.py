@@ -8,6 +8,7 @@ from typing import Any
 
 from etalage.errors import RuleFileError
 from etalage.recency import HistoryPolicy
+from etalage.rules.attributes import CONDITION_OPERATORS, clauses
 from etalage.rules.conditions import condition_paths, condition_problems
 from etalage.rules.model import (
     CONTEXTUAL_PREFIXES,
@@ -27,6 +28,7 @@ from etalage.rules.schema import (
     PathKey,
     SourceDocument,
     check_identifier,
+    closest,
     field_name,
     parse_datetime,
     parse_document,
@@ -117,6 +119,15 @@ def _check_condition(
     if not isinstance(condition, Mapping):
         raise doc.error(path, "a condition must be a mapping of attribute to test")
     problems = condition_problems(condition, saved_groups)
+    for sub, key, _ in clauses(condition):
+        if key.startswith("$"):  # GrowthBook would read it as an attribute no visitor has
+            close = closest(key, CONDITION_OPERATORS)
+            hint = (
+                f"did you mean '{close}'?"
+                if close
+                else "a condition's keys are attribute paths or $and, $or, $nor, $not"
+            )
+            problems.append((sub, f"unknown operator '{key}' ({hint})"))
     if problems:
         sub, message = problems[0]
         raise RuleFileError(doc.file, doc.line_of(path + sub), field_name(path), message)

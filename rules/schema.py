@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import difflib
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, tzinfo
 from typing import Any
@@ -119,12 +120,21 @@ def require_mapping(doc: SourceDocument, value: Any, path: PathKey) -> Mapping[s
 def reject_unknown_keys(
     doc: SourceDocument, value: Mapping[str, Any], allowed: frozenset[str], path: PathKey
 ) -> None:
-    """Raise for the first key of `value` that is not in `allowed`."""
+    """Raise for the first key of `value` that is not in `allowed`, naming the closest one."""
     for key in value:
         if key not in allowed:
+            close = closest(key, allowed)
+            hint = f", did you mean '{close}'?" if close else ""
             raise doc.error(
-                path + (key,), f"unknown key '{key}' (allowed: {', '.join(sorted(allowed))})"
+                path + (key,),
+                f"unknown key '{key}'{hint} (allowed: {', '.join(sorted(allowed))})",
             )
+
+
+def closest(word: str, candidates: Iterable[str]) -> str | None:
+    """The candidate most like `word` (a typo's likely intent), or None when none is close."""
+    matches = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.75)
+    return matches[0] if matches else None
 
 
 def parse_timezone(doc: SourceDocument, value: Any, path: PathKey) -> tzinfo:

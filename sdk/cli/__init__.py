@@ -35,6 +35,12 @@ def _parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check", help="validate a rule file, its fragments and a site")
     check.add_argument("rules", help="the rule file (YAML)")
     check.add_argument("--site", help="a site folder whose pages should contain the slots")
+    check.add_argument(
+        "--fragment-globals",
+        help="module:callable returning the extra names fragments may use, as for serve "
+        "(without it, names other than visitor, page, rule, why_url and default are taken for "
+        "such names unless they look like typos of those)",
+    )
     check.set_defaults(handler=_check)
 
     explain = sub.add_parser("explain", help="show why each slot shows what it shows")
@@ -88,9 +94,16 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _check(args: argparse.Namespace) -> int:
+    from etalage.cli.serve import load_fragment_globals
     from etalage.cli.site_check import check_rules
+    from etalage.errors import ConfigError
 
-    report = check_rules(args.rules, args.site)
+    try:
+        names = load_fragment_globals(args.fragment_globals) if args.fragment_globals else None
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    report = check_rules(args.rules, args.site, fragment_globals=names)
     for error in report.errors:
         print(f"error: {error}", file=sys.stderr)
     for warning in report.warnings:

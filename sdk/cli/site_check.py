@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+from etalage.cli.fragment_samples import fragment_warnings
 from etalage.errors import RuleFileError
-from etalage.rules import Rule, Ruleset, load_ruleset
+from etalage.rules import ReorderAction, Rule, Ruleset, load_ruleset
+from etalage.rules.attributes import condition_warnings, reorder_warning
 from etalage.rules.fragment_check import fragment_problems
+from etalage.rules.schema import PathKey, SourceDocument, field_name, parse_document
 
 
 @dataclass
@@ -24,8 +29,18 @@ class CheckReport:
         return not self.errors
 
 
-def check_rules(rules_path: str | Path, site_dir: str | Path | None = None) -> CheckReport:
-    """Validate a rule file, its fragments and (with `site_dir`) the slots its pages have."""
+def check_rules(
+    rules_path: str | Path,
+    site_dir: str | Path | None = None,
+    *,
+    fragment_globals: Mapping[str, Any] | None = None,
+) -> CheckReport:
+    """Validate a rule file, its fragments and (with `site_dir`) the slots its pages have.
+
+    `fragment_globals` are the extra names the site gives its fragments (``serve
+    --fragment-globals``); without them, a name a fragment uses that is not a context name is
+    taken for one unless it looks like a typo of one.
+    """
     report = CheckReport()
     try:
         ruleset = load_ruleset(rules_path)
@@ -33,11 +48,42 @@ def check_rules(rules_path: str | Path, site_dir: str | Path | None = None) -> C
         report.errors.append(str(exc))
         return report
     report.ruleset = ruleset
+    # Read again for the line of every key: the loaded rules keep only their own line.
+    doc = parse_document(Path(rules_path).read_text(encoding="utf-8"), str(rules_path))
+    report.warnings.extend(attribute_warnings(ruleset, doc))
     report.errors.extend(fragment_problems(ruleset))
+    segment_conditions = _mapping(doc.data.get("segments"))
+    report.warnings.extend(fragment_warnings(ruleset, segment_conditions, fragment_globals))
     report.warnings.extend(shadowed_rules(ruleset))
     if site_dir is not None:
         report.warnings.extend(missing_slots(ruleset, Path(site_dir)))
     return report
+
+
+def attribute_warnings(ruleset: Ruleset, doc: SourceDocument) -> list[str]:
+    """Warn about conditions testing an attribute no visitor has or a value it never takes,
+    and reorders by something that is not a list, in segments and rules, with file and line."""
+    segments = frozenset(ruleset.segments)
+    places: list[tuple[PathKey, Any]] = [
+        (("segments", name), condition)
+        for name, condition in _mapping(doc.data.get("segments")).items()
+    ]
+    places.extend((("rules", rule.order, "when"), rule.when) for rule in ruleset.rules)
+    warnings = []
+    for path, condition in places:
+        for sub, message in condition_warnings(condition, segments):
+            warnings.append(f"{doc.file}:{doc.line_of(path + sub)}: {field_name(path)}: {message}")
+    for rule in ruleset.rules:
+        if isinstance(rule.action, ReorderAction):
+            problem = reorder_warning(rule.action.by, segments)
+            if problem is not None:
+                path = ("rules", rule.order, "reorder", "by")
+                warnings.append(f"{doc.file}:{doc.line_of(path)}: {field_name(path)}: {problem}")
+    return warnings
+
+
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
 
 
 def shadowed_rules(ruleset: Ruleset) -> list[str]:
