@@ -8,35 +8,24 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from starlette.testclient import TestClient
 
 from etalage.demo import catalog, create_app
-from tests.support.clients import consent
+from etalage.testing import EtalageClient
 
 DEMO = Path(catalog.__file__).resolve().parent
 ROOT = DEMO.parent
-DESKTOP = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36"
 TOTAL = re.compile(r'<strong class="total">([^<]+)</strong>')
 
 
 @pytest.fixture
-def client() -> TestClient:
-    return TestClient(create_app(secret_keys=["test-key"]), headers={"User-Agent": DESKTOP})
-
-
-def outside_holdout(client: TestClient) -> None:
-    """Grant consent until the random visitor id falls outside the 10 % holdout."""
-    for _ in range(200):
-        client.cookies.clear()
-        consent(client)
-        report = client.get("/_etalage/profile", headers={"Accept": "application/json"}).json()
-        if report["holdout"] is False:
-            return
-    raise AssertionError("no visitor outside the holdout in 200 draws")
+def client() -> EtalageClient:
+    """A person's browser in the shop; ``client.start()`` makes it a consenting visitor outside
+    the 10 % holdout."""
+    return EtalageClient(create_app(secret_keys=["test-key"]), secret_keys=["test-key"])
 
 
 def test_search_page_renders_with_the_shop_templates_and_the_card_partial(
-    client: TestClient,
+    client: EtalageClient,
 ) -> None:
     response = client.get("/search", params={"q": "tent", "date": "2027-03-14"})
     assert response.status_code == 200
@@ -45,16 +34,16 @@ def test_search_page_renders_with_the_shop_templates_and_the_card_partial(
     assert "for your trip on 14 March 2027" in response.text
 
 
-def test_search_page_ignores_a_date_that_is_not_an_iso_date(client: TestClient) -> None:
+def test_search_page_ignores_a_date_that_is_not_an_iso_date(client: EtalageClient) -> None:
     response = client.get("/search", params={"q": "tent", "date": "soon<b>"})
     assert response.status_code == 200
     assert "for your trip on" not in response.text
 
 
 def test_checkout_charges_the_member_price_from_the_signed_profile_not_the_form(
-    client: TestClient,
+    client: EtalageClient,
 ) -> None:
-    outside_holdout(client)
+    client.start()
     client.post("/cart/add", data={"sku": "cp-203", "qty": "1"})
     first = client.post("/checkout", data={"total": "0.01"})
     assert TOTAL.findall(first.text) == ["€49.00"]
@@ -69,10 +58,10 @@ def test_checkout_charges_the_member_price_from_the_signed_profile_not_the_form(
     assert TOTAL.findall(done.text) == [catalog.eur(round(shown * 3, 2))]
 
 
-def test_account_form_is_filled_in_with_the_stated_preferences(client: TestClient) -> None:
+def test_account_form_is_filled_in_with_the_stated_preferences(client: EtalageClient) -> None:
     page = client.get("/account.html").text
     assert 'name="name" maxlength="60" autocomplete="given-name" value=""' in page
-    outside_holdout(client)
+    client.start()
     client.post(
         "/_etalage/preferences",
         data={"name": "Anna <b>", "channel": "sms", "level": "expert", "interests": "water"},
@@ -119,10 +108,10 @@ def test_checkout_follows_the_loyalty_rule_in_force(tmp_path: Path) -> None:
     assert "when: {purchases.count: {$gte: 2}}" in edited
     rules = tmp_path / "shop.yaml"
     rules.write_text(edited, encoding="utf-8")
-    client = TestClient(
-        create_app(secret_keys=["test-key"], rules=rules), headers={"User-Agent": DESKTOP}
+    client = EtalageClient(
+        create_app(secret_keys=["test-key"], rules=rules), secret_keys=["test-key"]
     )
-    outside_holdout(client)
+    client.start()
     client.post("/cart/add", data={"sku": "cp-203", "qty": "1"})
     client.post("/checkout")
     product = client.get("/product/hk-103.html").text
@@ -132,7 +121,7 @@ def test_checkout_follows_the_loyalty_rule_in_force(tmp_path: Path) -> None:
 
 
 def test_the_profile_page_names_the_contextual_rules_even_without_consent(
-    client: TestClient,
+    client: EtalageClient,
 ) -> None:
     report = client.get("/_etalage/profile", headers={"Accept": "application/json"}).json()
     assert report["stored"] is None
@@ -140,10 +129,10 @@ def test_the_profile_page_names_the_contextual_rules_even_without_consent(
     assert 'id="rule-consent-banner"' in client.get("/_etalage/profile").text
 
 
-def test_the_department_menu_puts_the_visitors_top_interest_first(client: TestClient) -> None:
+def test_the_department_menu_puts_the_visitors_top_interest_first(client: EtalageClient) -> None:
     menu = re.compile(r'<div class="wrap" data-slot="main-nav">\s*<a data-item="([a-z]+)"')
     assert menu.findall(client.get("/").text) == ["hiking"]  # the shop's own order
-    outside_holdout(client)
+    client.start()
     client.get("/category/water.html")
     client.get("/category/water.html")
     assert menu.findall(client.get("/").text) == ["water"]

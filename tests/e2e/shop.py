@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from playwright.sync_api import BrowserContext, Page, expect
+
+from etalage.demo import RULES
+from etalage.rules import load_ruleset
+from etalage.testing import profile_cookies
+
+from .conftest import SECRET_KEY
 
 PROFILE_COOKIE = "etalage"
 CONSENT_COOKIE = "etalage_consent"
@@ -12,12 +20,14 @@ CONSENT_COOKIE = "etalage_consent"
 DEFAULT_HERO = "Quiet trails, bright snow, warm huts."
 CATEGORY_TITLES = ["Hiking", "Camping", "Climbing", "Water"]
 
+#: The shop's rules: `accept` puts a visitor in their holdout or keeps them out of it.
+SHOP_RULES = load_ruleset(RULES)
+
 IPHONE_UA = (
     "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 "
     "(KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1"
 )
 GOOGLEBOT_UA = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"
-MAX_DRAWS = 200
 PHONE = {
     "user_agent": IPHONE_UA,
     "viewport": {"width": 390, "height": 844},
@@ -42,28 +52,26 @@ def accept(page: Page, path: str = "/", *, holdout: bool = False) -> None:
 
     The shop keeps a holdout share (10 %) of consenting visitors on the standard site, drawn
     from the visitor id the server picks at random when consent is given. A test must know which
-    group its visitor is in, so while the draw is wrong this asks for consent again with fresh
-    cookies (a new id, an independent draw). 200 wrong draws in a row have a probability of
-    0.9**200 (< 1e-9) when a holdout visitor is wanted, far less otherwise.
+    group its visitor is in, so when the draw is not the wanted one the visitor starts again as
+    a consenting visitor whose id the shop's rules put in that group (`etalage.testing`): the
+    cookies a browser would hold, signed with the shop's key, and a fresh profile.
     """
     page.goto(path)
     banner(page).get_by_role("button", name="Accept").click()
     expect(banner(page)).to_have_count(0)
-    for _ in range(MAX_DRAWS):
-        if profile_json(page)["holdout"] is holdout:
-            break
+    if profile_json(page)["holdout"] is not holdout:
         page.context.clear_cookies()
-        granted = page.request.post(
-            "/_etalage/consent",
-            form={"personalization": "true"},
-            headers={"Accept": "application/json"},
+        origin = urlsplit(page.url)._replace(path="/", query="", fragment="").geturl()
+        cookies = profile_cookies(
+            SECRET_KEY, now=datetime.now(UTC), ruleset=SHOP_RULES, holdout=holdout
         )
-        assert granted.ok, granted.status
-    else:
-        raise AssertionError(f"no visitor with holdout={holdout} in {MAX_DRAWS} draws")
+        page.context.add_cookies(
+            [{"name": name, "value": value, "url": origin} for name, value in cookies.items()]
+        )
     page.goto(path)
     expect(toolbar(page)).to_contain_text("consent: yes")
     expect(toolbar(page).locator('[data-demo="holdout"]')).to_have_count(1 if holdout else 0)
+    assert profile_json(page)["holdout"] is holdout
 
 
 def browse(page: Page, *paths: str) -> None:

@@ -75,7 +75,7 @@ def test_after_a_purchase_the_loyalty_price_is_shown_and_charged_whatever_the_fo
 def test_a_holdout_visitor_sees_the_standard_site_and_the_profile_page_says_so(
     page: Page,
 ) -> None:
-    # `accept` draws visitor ids until the server puts one in the 10 % holdout (see there).
+    # `accept` puts the visitor in the 10 % holdout (see there).
     accept(page, holdout=True)
     browse(page, "/category/hiking.html", "/product/hk-101.html", "/product/hk-102.html")
     page.get_by_role("searchbox", name="Search the shop").fill("tent")
