@@ -1,18 +1,25 @@
 """`Profile`: what etalage remembers about a consenting visitor, and its compact wire form.
 
-All moments are integer epoch seconds (UTC) from 0 to `MAX_MOMENT`. The compact form is a
-JSON-ready dict with short keys; `Profile.from_compact` rejects any shape or content it does not
-recognise with `ValueError`, so a cookie that was signed by us but written by an older version,
-or a foreign value in the profile store, never reaches the rules or the profile page half-read.
+All moments are integer epoch seconds (UTC) from 0 to `MAX_MOMENT`. The compact form is a map
+with short keys whose entries are positional arrays (``[term, at, valid_until?]``). Its schema is
+the msgspec Structs below, constraints included, so reading MessagePack (the cookie,
+`from_msgpack`) or JSON (the profile store, `from_json`) checks types, ranges, lengths and
+UTF-8 in C while it decodes, and the history entries come out as they are kept. Anything else is
+refused with `ValueError`, so a cookie that was signed by us but written by an older version, or
+a foreign value in the profile store, never reaches the rules or the profile page half-read.
+A key this version does not know is ignored: a newer worker may add one during a rolling deploy.
 """
 
 from __future__ import annotations
 
-import math
 import secrets
+import sys
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any, cast
+
+import msgspec
+from msgspec import UNSET, Meta, UnsetType
 
 MAX_DECISION_PAGES = 3
 MAX_SAFE_INT = 2**53  # beyond this an integer loses precision as a float (and in JSON readers)
@@ -21,45 +28,120 @@ MAX_NAME_LENGTH = 256  # a topic, rule, slot, event type, preference or event da
 MAX_TEXT_LENGTH = 4096  # a search term, path, reason, preference or event data value
 
 _TEXT_PREFS = frozenset({"name", "email", "channel", "level"})  # what the endpoint stores
-_LIST_PREFS = frozenset({"interests"})
-_DECISION_KEYS = frozenset({"path", "at", "slots"})  # as `history.record_decisions` writes
+_MAX_FLOAT = sys.float_info.max
+
+# What each value of the compact form may be. `int` refuses booleans and floats; NaN fails
+# every bound, infinity the outer ones, so a bounded `float` is a finite one.
+_Name = Annotated[str, Meta(max_length=MAX_NAME_LENGTH)]
+_Text = Annotated[str, Meta(max_length=MAX_TEXT_LENGTH)]
+_Moment = Annotated[int, Meta(ge=0, le=MAX_MOMENT)]
+_Count = Annotated[int, Meta(ge=0, le=MAX_SAFE_INT)]
+_Amount = Annotated[float, Meta(ge=0, le=_MAX_FLOAT)]  # a score, price or total (ints read too)
+_Scalar = (  # a value of event data, as `history.record_event` keeps it
+    _Text
+    | Annotated[int, Meta(ge=-MAX_SAFE_INT, le=MAX_SAFE_INT)]
+    | Annotated[float, Meta(ge=-_MAX_FLOAT, le=_MAX_FLOAT)]
+    | bool
+    | None
+)
+
+# Entries are frozen positional arrays with their optional fields last. msgspec 0.23 writes
+# trailing defaults even with `omit_defaults` on an array (jcrist/msgspec#720):
+# ``[term, at, null]`` where `to_compact` (and the format before) write ``[term, at]``; every
+# reader, this one and older ones, takes both. Entries of plain values are kept out of the
+# garbage collector (`gc=False`): they cannot form a cycle.
 
 
-@dataclass(frozen=True, slots=True)
-class SearchEntry:
+class SearchEntry(
+    msgspec.Struct,
+    frozen=True,
+    array_like=True,
+    omit_defaults=True,
+    forbid_unknown_fields=True,
+    gc=False,
+):
     """One search: the term, when it was made, and until when it stays relevant (if known)."""
 
-    term: str
-    at: int
-    valid_until: int | None = None
+    term: _Text
+    at: _Moment
+    valid_until: _Moment | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class ViewEntry:
+class ViewEntry(
+    msgspec.Struct,
+    frozen=True,
+    array_like=True,
+    omit_defaults=True,
+    forbid_unknown_fields=True,
+    gc=False,
+):
     """One page view: the path, its topic (from the page's meta tag) and its horizon."""
 
-    path: str
-    at: int
-    topic: str | None = None
-    valid_until: int | None = None
+    path: _Text
+    at: _Moment
+    topic: _Name | None = None
+    valid_until: _Moment | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class EventEntry:
+class EventEntry(
+    msgspec.Struct, frozen=True, array_like=True, omit_defaults=True, forbid_unknown_fields=True
+):
     """A recorded event (``add_to_cart``, ``purchase``, ``dismiss`` or a custom type)."""
 
-    type: str
-    at: int
-    data: dict[str, Any] = field(default_factory=dict)
+    type: _Name
+    at: _Moment
+    data: dict[_Name, _Scalar] = msgspec.field(default_factory=dict)
 
 
-@dataclass(frozen=True, slots=True)
-class CartState:
+class CartState(msgspec.Struct, frozen=True, array_like=True, omit_defaults=True, gc=False):
     """The cart as last reported: item count, value and when it changed."""
 
-    items: int = 0
-    value: float = 0.0
-    updated_at: int | None = None
+    items: _Count = 0
+    value: _Amount = 0.0
+    updated_at: _Moment | None = None
+
+
+class _Cart(msgspec.Struct, frozen=True, array_like=True, forbid_unknown_fields=True, gc=False):
+    """`CartState` as it is read: an empty cart is never written, so items and value are due."""
+
+    items: _Count
+    value: _Amount
+    updated_at: _Moment | None = None
+
+
+class _DecisionPage(msgspec.Struct, forbid_unknown_fields=True):
+    """One page's decisions as `history.record_decisions` writes them (a dict in `Profile`)."""
+
+    path: _Text
+    at: _Moment
+    # slot -> [rule id or None, reason or None]; read as the list it is kept as (a tuple would
+    # cost a copy per slot), so the rule id's own bound is checked by `_decision`.
+    slots: dict[_Name, Annotated[list[_Text | None], Meta(min_length=2, max_length=2)]]
+
+
+class _Compact(msgspec.Struct, omit_defaults=True):
+    """The compact form: short keys, empty parts left out, unknown keys ignored."""
+
+    id: Annotated[str, Meta(min_length=1, max_length=64)] = msgspec.field(name="i")
+    visits: _Count | UnsetType = msgspec.field(name="v", default=UNSET)  # always written
+    first_seen: _Moment | None = msgspec.field(name="f", default=None)
+    last_seen: _Moment | None = msgspec.field(name="l", default=None)
+    visit_started: _Moment | None = msgspec.field(name="vs", default=None)
+    prev_visit_seen: _Moment | None = msgspec.field(name="pv", default=None)
+    last_purchase: _Moment | None = msgspec.field(name="lp", default=None)
+    searches: list[SearchEntry] = msgspec.field(name="s", default_factory=list)
+    views: list[ViewEntry] = msgspec.field(name="w", default_factory=list)
+    interest: dict[_Name, tuple[_Amount, _Moment]] = msgspec.field(name="n", default_factory=dict)
+    cart: _Cart | None = msgspec.field(name="c", default=None)  # written as the `CartState`
+    purchases: tuple[_Count, _Amount] | None = msgspec.field(name="p", default=None)
+    prefs: dict[_Name, _Text | list[_Text]] = msgspec.field(name="r", default_factory=dict)
+    exposures: dict[_Name, _Count] = msgspec.field(name="x", default_factory=dict)
+    dismissed: dict[_Name, _Moment] = msgspec.field(name="d", default_factory=dict)
+    events: list[EventEntry] = msgspec.field(name="e", default_factory=list)
+    decisions: list[_DecisionPage] = msgspec.field(name="k", default_factory=list)  # as dicts
+
+
+_EMPTY_CART = CartState()
 
 
 @dataclass
@@ -91,38 +173,58 @@ class Profile:
         moment = int(now.timestamp())
         return cls(id=secrets.token_urlsafe(12), first_seen=moment, last_seen=moment)
 
+    def to_msgpack(self) -> bytes:
+        """The compact form as MessagePack (what the cookie seals).
+
+        Raises `UnicodeEncodeError` for text UTF-8 cannot carry (a lone surrogate).
+        """
+        return _MSGPACK_ENCODER.encode(self._compact())
+
+    def to_json(self) -> bytes:
+        """The compact form as JSON (what the profile store keeps); raises like `to_msgpack`."""
+        return _JSON_ENCODER.encode(self._compact())
+
     def to_compact(self) -> dict[str, Any]:
-        """The JSON-ready compact form (short keys; empty parts left out)."""
-        data: dict[str, Any] = {"i": self.id, "v": self.visits}
-        moments = {
-            "f": self.first_seen,
-            "l": self.last_seen,
-            "vs": self.visit_started,
-            "pv": self.prev_visit_seen,
-            "lp": self.last_purchase,
-        }
-        data.update({key: value for key, value in moments.items() if value is not None})
-        if self.searches:
-            data["s"] = [_trim([e.term, e.at, e.valid_until]) for e in self.searches]
-        if self.views:
-            data["w"] = [_trim([e.path, e.at, e.topic, e.valid_until]) for e in self.views]
-        if self.interest:
-            data["n"] = {topic: [score, at] for topic, (score, at) in self.interest.items()}
-        if self.cart != CartState():
-            data["c"] = _trim([self.cart.items, self.cart.value, self.cart.updated_at])
-        if self.purchases or self.purchase_total:
-            data["p"] = [self.purchases, self.purchase_total]
-        if self.prefs:
-            data["r"] = dict(self.prefs)
-        if self.exposures:
-            data["x"] = dict(self.exposures)
-        if self.dismissed:
-            data["d"] = dict(self.dismissed)
-        if self.events:
-            data["e"] = [[e.type, e.at, e.data] if e.data else [e.type, e.at] for e in self.events]
-        if self.decisions:
-            data["k"] = list(self.decisions)
+        """The compact form as JSON-ready data (short keys; empty parts and unset trailing
+        entry fields left out)."""
+        data: dict[str, Any] = msgspec.to_builtins(self._compact())  # keeps tuples as they are
+        for key in ("s", "w", "e"):
+            if key in data:
+                data[key] = [_trim(entry) for entry in data[key]]
+        if "c" in data:
+            data["c"] = _trim(data["c"])
+        if "n" in data:
+            data["n"] = {topic: list(pair) for topic, pair in data["n"].items()}
+        if "p" in data:
+            data["p"] = list(data["p"])
         return data
+
+    def _compact(self) -> _Compact:
+        # The encoder writes values as they are: a `CartState` is the same array as a `_Cart`,
+        # a decision dict the same map as a `_DecisionPage`.
+        return _Compact(
+            id=self.id,
+            visits=self.visits,
+            first_seen=self.first_seen,
+            last_seen=self.last_seen,
+            visit_started=self.visit_started,
+            prev_visit_seen=self.prev_visit_seen,
+            last_purchase=self.last_purchase,
+            searches=self.searches,
+            views=self.views,
+            interest=self.interest,
+            cart=None if self.cart == _EMPTY_CART else cast(_Cart, self.cart),
+            purchases=(
+                (self.purchases, self.purchase_total)
+                if self.purchases or self.purchase_total
+                else None
+            ),
+            prefs=self.prefs,
+            exposures=self.exposures,
+            dismissed=self.dismissed,
+            events=self.events,
+            decisions=cast(list[_DecisionPage], self.decisions),
+        )
 
     def copy(self) -> Profile:
         """An independent copy: recording into it leaves this profile as it was.
@@ -147,75 +249,89 @@ class Profile:
         )
 
     @classmethod
+    def from_msgpack(cls, data: bytes | memoryview) -> Profile:
+        """Read `to_msgpack` output; `ValueError` for anything else (see `from_compact`)."""
+        try:
+            compact = _MSGPACK_DECODER.decode(data)
+        except msgspec.DecodeError as exc:  # `ValidationError` is one too
+            raise ValueError(f"not a compact profile: {exc}") from None
+        return cls._from(compact)
+
+    @classmethod
+    def from_json(cls, data: bytes | str) -> Profile:
+        """Read `to_json` output (or `to_compact` as JSON); `ValueError` for anything else."""
+        try:
+            compact = _JSON_DECODER.decode(data)
+        except msgspec.DecodeError as exc:
+            raise ValueError(f"not a compact profile: {exc}") from None
+        return cls._from(compact)
+
+    @classmethod
     def from_compact(cls, data: Any) -> Profile:
         """Rebuild a profile from `to_compact` output; `ValueError` for anything else.
 
-        Contents are checked as well as shape (types, ranges, string lengths), so whatever
-        this returns can be shown and decided on without further checks: a value signed by
-        us in an older format, or a foreign value in the store, is refused, never half-read.
+        Contents are checked as well as shape (types, ranges, string lengths, text UTF-8 can
+        carry), so whatever this returns can be shown and decided on without further checks:
+        a value signed by us in an older format, or a foreign value in the store, is refused,
+        never half-read. (The data is checked as MessagePack, by the one schema.)
         """
         try:
-            return cls._from_compact(data)
-        except (TypeError, KeyError, IndexError, AttributeError, ArithmeticError) as exc:
+            packed = _MSGPACK_ENCODER.encode(data)
+        except (TypeError, OverflowError, UnicodeEncodeError, RecursionError) as exc:
             raise ValueError(f"not a compact profile: {exc}") from None
+        return cls.from_msgpack(packed)
 
     @classmethod
-    def _from_compact(cls, data: Any) -> Profile:
-        if not isinstance(data, dict):
-            raise ValueError("not a compact profile: expected an object")
-        visitor_id = data["i"]
-        if not isinstance(visitor_id, str) or not 0 < len(visitor_id) <= 64:
-            raise ValueError("not a compact profile: bad id")
-        profile = cls(
-            id=visitor_id,
-            visits=_count(data.get("v", 0)),
-            first_seen=_opt_moment(data.get("f")),
-            last_seen=_opt_moment(data.get("l")),
-            visit_started=_opt_moment(data.get("vs")),
-            prev_visit_seen=_opt_moment(data.get("pv")),
-            last_purchase=_opt_moment(data.get("lp")),
+    def _from(cls, compact: _Compact) -> Profile:
+        prefs = compact.prefs
+        if prefs:
+            _check_prefs(prefs)
+        read = compact.cart
+        cart = _EMPTY_CART if read is None else CartState(read.items, read.value, read.updated_at)
+        purchases, purchase_total = compact.purchases or (0, 0.0)
+        return cls(
+            id=compact.id,
+            visits=0 if compact.visits is UNSET else compact.visits,
+            first_seen=compact.first_seen,
+            last_seen=compact.last_seen,
+            visit_started=compact.visit_started,
+            prev_visit_seen=compact.prev_visit_seen,
+            searches=compact.searches,
+            views=compact.views,
+            interest=compact.interest,
+            cart=cart,
+            purchases=purchases,
+            purchase_total=purchase_total,
+            last_purchase=compact.last_purchase,
+            prefs=prefs,
+            exposures=compact.exposures,
+            dismissed=compact.dismissed,
+            events=compact.events,
+            decisions=[_decision(page) for page in compact.decisions[:MAX_DECISION_PAGES]],
         )
-        if "s" in data:
-            profile.searches = [
-                SearchEntry(_text(e[0]), _moment(e[1]), _opt_moment(_at(e, 2)))
-                for e in _list(data["s"])
-                if _list(e, 2, 3)
-            ]
-        if "w" in data:
-            profile.views = [
-                ViewEntry(_text(e[0]), _moment(e[1]), _opt_name(_at(e, 2)), _opt_moment(_at(e, 3)))
-                for e in _list(data["w"])
-                if _list(e, 2, 4)
-            ]
-        if "n" in data:
-            profile.interest = {
-                _name(topic): (_amount(pair[0]), _moment(pair[1]))
-                for topic, pair in _dict(data["n"]).items()
-                if _list(pair, 2, 2)
-            }
-        if "c" in data:
-            cart = _list(data["c"], 2, 3)
-            profile.cart = CartState(_count(cart[0]), _amount(cart[1]), _opt_moment(_at(cart, 2)))
-        if "p" in data:
-            purchases = _list(data["p"], 2, 2)
-            profile.purchases = _count(purchases[0])
-            profile.purchase_total = _amount(purchases[1])
-        if "r" in data:
-            profile.prefs = {_name(k): _pref(k, v) for k, v in _dict(data["r"]).items()}
-        if "x" in data:
-            profile.exposures = {_name(k): _count(v) for k, v in _dict(data["x"]).items()}
-        if "d" in data:
-            profile.dismissed = {_name(k): _moment(v) for k, v in _dict(data["d"]).items()}
-        if "e" in data:
-            profile.events = [
-                EventEntry(_name(e[0]), _moment(e[1]), _event_data(e[2]) if len(e) > 2 else {})
-                for e in _list(data["e"])
-                if _list(e, 2, 3)
-            ]
-        if "k" in data:
-            decisions = [_decision(page) for page in _list(data["k"])]
-            profile.decisions = decisions[:MAX_DECISION_PAGES]
-        return profile
+
+
+_MSGPACK_ENCODER = msgspec.msgpack.Encoder()
+_JSON_ENCODER = msgspec.json.Encoder()
+_MSGPACK_DECODER = msgspec.msgpack.Decoder(_Compact)
+_JSON_DECODER = msgspec.json.Decoder(_Compact)
+
+
+def _check_prefs(prefs: dict[str, str | list[str]]) -> None:
+    """Stated preferences as the endpoint stores them: `_TEXT_PREFS` are text, ``interests`` a
+    list (the schema has checked the rest: text, or a list of text)."""
+    for key in _TEXT_PREFS.intersection(prefs):
+        if type(prefs[key]) is not str:
+            raise ValueError(f"not a compact profile: preference {key!r} must be a string")
+    if type(prefs.get("interests", [])) is not list:
+        raise ValueError("not a compact profile: preference 'interests' must be a list")
+
+
+def _decision(page: _DecisionPage) -> dict[str, Any]:
+    for rule, _reason in page.slots.values():
+        if rule is not None and len(rule) > MAX_NAME_LENGTH:
+            raise ValueError(f"not a compact profile: a rule id of at most {MAX_NAME_LENGTH}")
+    return {"path": page.path, "at": page.at, "slots": page.slots}
 
 
 def _copy_json(value: Any) -> Any:
@@ -228,132 +344,7 @@ def _copy_json(value: Any) -> Any:
 
 
 def _trim(values: list[Any]) -> list[Any]:
-    """Drop trailing Nones: optional tail fields cost no bytes when unset."""
-    while values and values[-1] is None:
+    """Drop unset trailing fields (None, or empty event data) of an entry's array."""
+    while values and (values[-1] is None or values[-1] == {}):
         values.pop()
     return values
-
-
-def _at(values: list[Any], index: int) -> Any:
-    return values[index] if len(values) > index else None
-
-
-def _list(value: Any, min_len: int = 0, max_len: int | None = None) -> list[Any]:
-    if not isinstance(value, list):
-        raise ValueError(f"not a compact profile: expected a list, got {type(value).__name__}")
-    if len(value) < min_len or (max_len is not None and len(value) > max_len):
-        raise ValueError("not a compact profile: list of unexpected length")
-    return value
-
-
-def _dict(value: Any) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise ValueError(f"not a compact profile: expected an object, got {type(value).__name__}")
-    return value
-
-
-# One flat check per value: these run for every field of every profile read. `type(...) is int`
-# also refuses booleans.
-
-
-def _int(value: Any, low: int, high: int) -> int:
-    if type(value) is not int or not low <= value <= high:
-        raise ValueError(f"not a compact profile: expected an integer in {low}..{high}")
-    return value
-
-
-def _count(value: Any) -> int:
-    if type(value) is not int or not 0 <= value <= MAX_SAFE_INT:
-        raise ValueError("not a compact profile: expected a count")
-    return value
-
-
-def _moment(value: Any) -> int:
-    if type(value) is not int or not 0 <= value <= MAX_MOMENT:
-        raise ValueError("not a compact profile: expected a moment (epoch seconds)")
-    return value
-
-
-def _opt_moment(value: Any) -> int | None:
-    return None if value is None else _moment(value)
-
-
-def _amount(value: Any) -> float:
-    """A score, price or total: a finite number, never negative."""
-    if type(value) is float:
-        if math.isfinite(value) and value >= 0:
-            return value
-    elif type(value) is int and 0 <= value <= MAX_SAFE_INT:
-        return float(value)
-    raise ValueError("not a compact profile: expected a finite amount of at least 0")
-
-
-def _name(value: Any) -> str:
-    if not isinstance(value, str) or len(value) > MAX_NAME_LENGTH or not _unicode(value):
-        raise ValueError(f"not a compact profile: expected a name of at most {MAX_NAME_LENGTH}")
-    return value
-
-
-def _opt_name(value: Any) -> str | None:
-    return None if value is None else _name(value)
-
-
-def _text(value: Any) -> str:
-    if not isinstance(value, str) or len(value) > MAX_TEXT_LENGTH or not _unicode(value):
-        raise ValueError(f"not a compact profile: expected a text of at most {MAX_TEXT_LENGTH}")
-    return value
-
-
-def _unicode(text: str) -> bool:
-    """Whether `text` can be sent as UTF-8: JSON may carry a lone surrogate (``"\\ud800"``),
-    which no page, header or JSON answer can hold."""
-    if text.isascii():
-        return True
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
-def _opt_text(value: Any) -> str | None:
-    return None if value is None else _text(value)
-
-
-def _pref(key: str, value: Any) -> str | list[str]:
-    """A stated preference: a string, or a list of strings (``interests`` is always a list)."""
-    if isinstance(value, list):
-        if key in _TEXT_PREFS:
-            raise ValueError(f"not a compact profile: preference {key!r} must be a string")
-        return [_text(item) for item in value]
-    if key in _LIST_PREFS:
-        raise ValueError(f"not a compact profile: preference {key!r} must be a list")
-    return _text(value)
-
-
-def _event_data(value: Any) -> dict[str, Any]:
-    """An event's data as `history.record_event` keeps it: named JSON scalars, nothing nested."""
-    data = _dict(value)
-    for key, item in data.items():
-        _name(key)
-        if isinstance(item, str):
-            _text(item)
-        elif isinstance(item, float):
-            if not math.isfinite(item):
-                raise ValueError("not a compact profile: event data must be finite")
-        elif item is not None and not isinstance(item, bool):
-            _int(item, -MAX_SAFE_INT, MAX_SAFE_INT)
-    return dict(data)
-
-
-def _decision(value: Any) -> dict[str, Any]:
-    """One page's decisions as `history.record_decisions` writes them:
-    ``{"path": str, "at": moment, "slots": {slot: [rule id or None, reason or None]}}``."""
-    page = _dict(value)
-    if page.keys() != _DECISION_KEYS:
-        raise ValueError("not a compact profile: a decision needs exactly path, at and slots")
-    slots = {}
-    for slot, pair in _dict(page["slots"]).items():
-        rule, reason = _list(pair, 2, 2)
-        slots[_name(slot)] = [_opt_name(rule), _opt_text(reason)]
-    return {"path": _text(page["path"]), "at": _moment(page["at"]), "slots": slots}

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
 import logging
 import math
 import re
@@ -29,7 +28,6 @@ from etalage.signed import Clock, SignedCodec, utc_now
 
 logger = logging.getLogger("etalage")
 
-_COMPACT_JSON = json.JSONEncoder(separators=(",", ":"))
 MAX_PENDING_DELETES = 100_000  # ids of profiles to delete once the store answers again
 
 
@@ -93,7 +91,11 @@ class ProfileStore(Protocol):
 
 
 class RedisProfileStore:
-    """Profiles as JSON under ``<prefix>profile:<id>`` with a TTL; identities map to ids."""
+    """Profiles as JSON under ``<prefix>profile:<id>`` with a TTL; identities map to ids.
+
+    The JSON is the compact form (`Profile.to_json`), read and checked in one pass
+    (`Profile.from_json`); a value that is not one is no profile.
+    """
 
     def __init__(
         self,
@@ -145,16 +147,21 @@ class RedisProfileStore:
         if known is not None and known[1] == raw:  # the very JSON last seen: skip parsing it
             return known[0]
         try:
-            profile = Profile.from_compact(json.loads(raw))
-        except (ValueError, RecursionError):  # not JSON, nested too deep, or not our profile
+            profile = Profile.from_json(raw)
+        except ValueError:  # not JSON, or not our profile
             logger.warning("stored profile %s unreadable, starting afresh", visitor_id)
             return None
         self._recent.put(visitor_id, profile.copy(), raw)
         return profile
 
     async def save(self, profile: Profile) -> None:
-        """Store the profile, refreshing its TTL."""
-        data = _COMPACT_JSON.encode(profile.to_compact()).encode()
+        """Store the profile, refreshing its TTL (one holding text UTF-8 cannot carry, a lone
+        surrogate, is not stored: what was stored before stays)."""
+        try:
+            data = profile.to_json()
+        except UnicodeEncodeError:
+            logger.warning("profile %s holds text UTF-8 cannot carry; not saved", profile.id)
+            return
         saved = profile.copy()  # the profile as serialized: app code may change it meanwhile
         await self._call("SET", self._key(profile.id), data, "EX", self.ttl)
         self._recent.put(saved.id, saved, data)

@@ -299,3 +299,71 @@ def test_a_profile_waiting_to_be_deleted_is_never_read_again(redis_server):
 
     with RedisServer() as server:
         asyncio.run(scenario(server))
+
+
+def test_a_profile_saved_by_the_version_before_is_read(redis_server):
+    """It saved `json.dumps` of `to_compact` (ASCII escapes, unset trailing fields left out)."""
+    import asyncio
+    import json
+
+    from etalage.history import record_decisions, record_event, record_search, record_view
+    from etalage.recency import HistoryPolicy
+
+    policy, now = HistoryPolicy(), datetime(2026, 5, 10, 12, tzinfo=UTC)
+    profile = Profile(id="visitor-0005", visits=2, prefs={"name": "Zoë", "interests": ["x"]})
+    record_search(profile, policy, now, "tent")
+    record_view(profile, policy, now, "/a", topic="camping")
+    record_event(profile, policy, now, "add_to_cart", {"price": 12.5})
+    record_decisions(profile, now, "/", {"hero": ("continue-search", "because")})
+    before = json.JSONEncoder(separators=(",", ":")).encode(profile.to_compact()).encode()
+    with redis.Redis.from_url(redis_server.url) as r:
+        r.set("etalage:profile:visitor-0005", before)
+
+    async def load() -> Profile | None:
+        store = RedisProfileStore(redis_server.url, timeout=5.0)
+        try:
+            return await store.load("visitor-0005")
+        finally:
+            await store.close()
+
+    assert asyncio.run(load()) == profile
+
+
+def test_the_stored_json_is_the_compact_form(redis_server):
+    import asyncio
+    import json
+
+    profile = Profile(id="visitor-0006", visits=1, prefs={"name": "Ana"})
+
+    async def save() -> None:
+        store = RedisProfileStore(redis_server.url, timeout=5.0)
+        try:
+            await store.save(profile)
+        finally:
+            await store.close()
+
+    asyncio.run(save())
+    with redis.Redis.from_url(redis_server.url) as r:
+        stored = r.get("etalage:profile:visitor-0006")
+    assert json.loads(stored) == profile.to_compact()
+
+
+def test_a_profile_holding_text_utf8_cannot_carry_is_not_saved(redis_server, caplog):
+    """A lone surrogate (app code may put one in) could never be read back: what was stored
+    before stays, and saving does not fail."""
+    import asyncio
+
+    async def scenario() -> Profile | None:
+        store = RedisProfileStore(redis_server.url, timeout=5.0)
+        fresh = RedisProfileStore(redis_server.url, timeout=5.0)  # another worker
+        try:
+            await store.save(Profile(id="visitor-0007", prefs={"name": "Ana"}))
+            await store.save(Profile(id="visitor-0007", prefs={"name": "Zo\ud800"}))
+            return await fresh.load("visitor-0007")
+        finally:
+            await store.close()
+            await fresh.close()
+
+    with caplog.at_level(logging.WARNING, logger="etalage"):
+        assert asyncio.run(scenario()) == Profile(id="visitor-0007", prefs={"name": "Ana"})
+    assert "visitor-0007 holds text UTF-8 cannot carry" in caplog.text

@@ -461,6 +461,30 @@ def test_a_profile_that_fits_only_deflated_is_deflated_before_anything_is_evicte
     assert small.decode(value) == DecodedProfile(profile)
 
 
+@pytest.mark.parametrize("deflated", [False, True], ids=["raw", "deflated"])
+def test_a_cookie_sealed_by_the_version_before_is_read(deflated):
+    """It sealed the MessagePack of `to_compact` (unset trailing entry fields left out)."""
+    profile = full_history()
+    packed = msgspec.msgpack.encode(profile.to_compact())
+    payload = b"\x02" + zlib.compress(packed, 1, -15) if deflated else b"\x01" + packed
+    assert codec().decode(sealed(payload)) == DecodedProfile(profile)
+
+
+def test_the_sealed_payload_is_the_compact_form():
+    """What an older worker reads during a rolling deploy: the keys and positional entries
+    of `to_compact` (msgspec writes unset trailing entry fields as null, which it reads)."""
+    profile = full_history()
+    data = msgspec.msgpack.decode(payload_of(codec().encode(profile, POLICY, NOW))[1:])
+    assert data.keys() == profile.to_compact().keys()
+    assert Profile.from_compact(data) == profile
+
+
+def test_a_sealed_profile_holding_text_utf8_cannot_carry_is_refused():
+    packed = msgspec.msgpack.encode({"i": "v", "r": {"name": "Zo###"}})
+    lone = packed.replace(b"Zo###", "Zo\ud800".encode("utf-8", "surrogatepass"))
+    assert codec().decode(sealed(b"\x01" + lone)) == DecodedProfile(None)
+
+
 def test_sealing_the_same_profile_twice_gives_two_values():
     """A fresh nonce per seal: equal profiles cannot be told equal from their cookies."""
     profile = sample_profile()
