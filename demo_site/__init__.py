@@ -220,7 +220,11 @@ def run_demo(host: str = "127.0.0.1", port: int = 8000) -> int:
     import uvicorn
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    print(f"etalage demo shop on http://{host}:{port}/ (demo toolbar at the bottom of each page)")
+    print(
+        f"etalage demo shop listening on http://{host}:{port}/ "
+        "(demo toolbar at the bottom of each page)",
+        flush=True,
+    )
     uvicorn.run(
         "etalage.demo:create_demo_app", factory=True, host=host, port=port, log_level="warning"
     )

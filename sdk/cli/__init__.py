@@ -30,9 +30,13 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="etalage", description="Personalize static or ASGI-served HTML at the edge."
     )
+    parser.add_argument("--version", action="version", version=f"etalage {_version()}")
     sub = parser.add_subparsers(title="commands")
+    defaults = _WithDefaults
 
-    check = sub.add_parser("check", help="validate a rule file, its fragments and a site")
+    check = sub.add_parser(
+        "check", help="validate a rule file, its fragments and a site", formatter_class=defaults
+    )
     check.add_argument("rules", help="the rule file (YAML)")
     check.add_argument("--site", help="a site folder whose pages should contain the slots")
     check.add_argument(
@@ -43,19 +47,25 @@ def _parser() -> argparse.ArgumentParser:
     )
     check.set_defaults(handler=_check)
 
-    explain = sub.add_parser("explain", help="show why each slot shows what it shows")
+    explain = sub.add_parser(
+        "explain", help="show why each slot shows what it shows", formatter_class=defaults
+    )
     explain.add_argument("rules", help="the rule file (YAML)")
     explain.add_argument("--visitor", required=True, help="a JSON file describing the visitor")
     explain.add_argument("--slots", help="comma-separated slots (default: every slot)")
     explain.add_argument("--at", help="ISO date-time to evaluate at (default: now)")
     explain.set_defaults(handler=_explain)
 
-    serve = sub.add_parser("serve", help="serve a static folder through the middleware")
+    serve = sub.add_parser(
+        "serve", help="serve a static folder through the middleware", formatter_class=defaults
+    )
     serve.add_argument("site", help="the folder of HTML pages and assets")
     serve.add_argument("--rules", help="rule file (default: SITE/rules/*.yaml or SITE/rules.yaml)")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    serve.add_argument("--port", type=int, default=8000, help="port to listen on")
+    serve.add_argument(
+        "--workers", type=int, default=1, help="uvicorn worker processes (they share the key)"
+    )
     serve.add_argument(
         "--profile-store",
         help="redis://host:port/db: keep profiles in Redis, the cookie holds a signed id",
@@ -67,12 +77,18 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve.set_defaults(handler=_serve)
 
-    demo = sub.add_parser("demo", help="run the demo shop on http://127.0.0.1:8000")
-    demo.add_argument("--host", default="127.0.0.1")
-    demo.add_argument("--port", type=int, default=8000)
+    demo = sub.add_parser(
+        "demo",
+        help="run the demo shop (http://127.0.0.1:8000 by default)",
+        formatter_class=defaults,
+    )
+    demo.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    demo.add_argument("--port", type=int, default=8000, help="port to listen on")
     demo.set_defaults(handler=_demo)
 
-    report = sub.add_parser("report", help="lift report from exposure and conversion events")
+    report = sub.add_parser(
+        "report", help="lift report from exposure and conversion events", formatter_class=defaults
+    )
     report.add_argument(
         "events",
         help="a JSON-lines file (its rotated backups FILE.1, FILE.2 ... are read too) or a "
@@ -87,7 +103,11 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument(
         "--conversion",
         default="purchase",
-        help="the conversion event to measure: purchase (default) or add_to_cart",
+        help="the conversion event to measure (an event type the middleware's conversions= "
+        "lists: purchase, add_to_cart, or one of the site's own)",
+    )
+    report.add_argument(
+        "--wide", action="store_true", help="the wide table: conversions, visitors, relative lift"
     )
     report.set_defaults(handler=_report)
     return parser
@@ -312,4 +332,26 @@ def _report(args: argparse.Namespace) -> int:
         until=args.until,
         html=args.html,
         conversion=args.conversion,
+        wide=args.wide,
     )
+
+
+class _WithDefaults(argparse.HelpFormatter):
+    """Help that names each option's default, where it has one."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        text = action.help or ""
+        if action.default in (None, False, argparse.SUPPRESS) or "%(default)" in text:
+            return text
+        if action.option_strings:
+            return text + " (default: %(default)s)"
+        return text
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("etalage")
+    except PackageNotFoundError:  # run from a checkout that was not installed
+        return "unknown"

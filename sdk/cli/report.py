@@ -22,6 +22,7 @@ from __future__ import annotations
 import html
 import math
 import sys
+import textwrap
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -219,8 +220,33 @@ def _relative(r: RuleLift) -> str:
     return f"{_pct(r.relative)} {_interval(r.relative_ci)}"
 
 
+def format_narrow_table(results: list[RuleLift]) -> str:
+    """The table `etalage report` prints by default, within 80 columns: per rule the conversion
+    rate of the treated and the holdout, and the absolute lift with its 95% interval."""
+    header = f"{'rule':<22} {'treated':>8} {'holdout':>8} {'abs lift [95% CI]':>30} {'visitors':>8}"
+    lines = [header, "-" * len(header)]
+    for r in results:
+        visitors = r.treated.visitors + r.holdout.visitors
+        lines.append(
+            f"{r.rule[:22]:<22} {_rate(r.treated):>8} {_rate(r.holdout):>8} "
+            f"{_absolute(r):>30} {visitors:>8}"
+        )
+        if r.warning:
+            lines.extend(
+                textwrap.wrap(r.warning, 78, initial_indent="  ! ", subsequent_indent="    ")
+            )
+    if not results:
+        lines.append("(no exposures found)")
+    return "\n".join(lines)
+
+
+def _rate(group: GroupStats) -> str:
+    return f"{group.rate:.2%}" if group.visitors else "n/a"
+
+
 def format_table(results: list[RuleLift]) -> str:
-    """The text table `etalage report` prints: one line per rule, a warning line under it."""
+    """The wide table (``etalage report --wide``): one line per rule with the conversions and
+    visitors of each group and the relative lift too, a warning line under it."""
     header = (
         f"{'rule':<24} {'treated: conv/visitors':>24} {'holdout: conv/visitors':>24} "
         f"{'abs lift [95% CI]':>28} {'rel lift [95% CI]':>28}"
@@ -350,6 +376,7 @@ def run_report(
     until: str | None = None,
     html: str | None = None,
     conversion: str = "purchase",
+    wide: bool = False,
 ) -> int:
     """The `etalage report` command: read the events, print the table, write the HTML page."""
     from etalage.events import iter_events
@@ -361,6 +388,7 @@ def run_report(
         print(f"error: {exc}", file=sys.stderr)
         return 2
     counts = {"events": 0, "exposures": 0, "conversions": 0}
+    seen_conversions: set[str] = set()
 
     def counted(events: Iterable[dict[str, Any]]) -> Iterable[dict[str, Any]]:
         for event in events:
@@ -371,8 +399,10 @@ def run_report(
             counts["events"] += 1
             if event.get("type") == "exposure":
                 counts["exposures"] += 1
-            elif event.get("type") == "conversion" and event.get("event") == conversion:
-                counts["conversions"] += 1
+            elif event.get("type") == "conversion":
+                seen_conversions.add(str(event.get("event")))
+                if event.get("event") == conversion:
+                    counts["conversions"] += 1
             yield event
 
     try:
@@ -394,7 +424,14 @@ def run_report(
         f"{counts['conversions']} {conversion} conversions) from {source}{window}"
     )
     print(summary)
-    print(format_table(results))
+    if counts["events"] and not counts["conversions"]:
+        others = ", ".join(sorted(seen_conversions)) or "none"
+        print(
+            f"warning: no {conversion!r} conversion in these events (conversions seen: "
+            f"{others}); is it declared in the middleware's conversions=?",
+            file=sys.stderr,
+        )
+    print(format_table(results) if wide else format_narrow_table(results))
     if html:
         try:
             with open(html, "w", encoding="utf-8") as handle:

@@ -151,6 +151,7 @@ def run_site(
     except EtalageError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    print(f"etalage serve: {site} listening on http://{host}:{port}/", flush=True)
     uvicorn.run(
         "etalage.cli.serve:create_app",
         factory=True,

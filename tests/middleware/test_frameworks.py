@@ -155,3 +155,8 @@ def test_served_page_edits_are_picked_up_without_restart(served_site):
     while "second edition" not in text and time.monotonic() < deadline:
         text = httpx.get(base + "/about.html", timeout=10).text
     assert "second edition" in text
+
+
+def test_serve_says_where_it_listens(served_site):
+    base, _, log = served_site
+    assert f"listening on {base}/" in Path(log).read_text()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -159,3 +160,22 @@ def test_explain_rejects_a_bad_visitor_file(tmp_path, capsys, bad):
     visitor.write_text(bad)
     assert main(["explain", str(EXAMPLE), "--visitor", str(visitor)]) == 1
     assert "error:" in capsys.readouterr().err
+
+
+def test_version(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["--version"])
+    assert exit_.value.code == 0
+    assert re.fullmatch(r"etalage \d+\.\d+\.\d+\S*\n", capsys.readouterr().out)
+
+
+@pytest.mark.parametrize("command", ["serve", "demo", "check", "explain", "report"])
+def test_every_option_has_help(command, capsys):
+    with pytest.raises(SystemExit):
+        main([command, "--help"])
+    out = capsys.readouterr().out
+    options = re.findall(r"^  (--[a-z-]+)(.*)$", out, re.MULTILINE)
+    assert options
+    for name, rest in options:
+        if name != "--help":
+            assert rest.strip() or re.search(rf"{name}.*\n\s+\S", out), f"{command} {name}"

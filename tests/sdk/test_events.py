@@ -436,7 +436,7 @@ def test_report_reads_a_redis_stream(redis_server, capsys):
                 | {"at": "2026-11-01T10:05:00+00:00"}
             )
     sink.close()
-    assert main(["report", f"{redis_server.url}?stream=report:events"]) == 0
+    assert main(["report", f"{redis_server.url}?stream=report:events", "--wide"]) == 0
     out = capsys.readouterr().out
     assert "40 events (30 exposures, 10 purchase conversions)" in out
     assert "hero-rule" in out and "5/15" in out  # treated: odd n, 5 of 15 convert

@@ -328,7 +328,7 @@ def test_report_command_prints_the_table_and_writes_html(tmp_path, capsys):
     events_file = tmp_path / "events.jsonl"
     write_events(events_file, cohort("hero-rule", (300, 60), (300, 30)))
     out_html = tmp_path / "report.html"
-    assert main(["report", str(events_file), "--html", str(out_html)]) == 0
+    assert main(["report", str(events_file), "--html", str(out_html), "--wide"]) == 0
     out = capsys.readouterr().out
     assert "690 events (600 exposures, 90 purchase conversions)" in out
     assert "60/300" in out and "30/300" in out
@@ -343,14 +343,14 @@ def test_report_command_window_and_conversion_type(tmp_path, capsys):
         purchase("late", minutes=24 * 60 + 5, event="add_to_cart"),
     ]
     write_events(events_file, events)
-    assert main(["report", str(events_file), "--since", "2026-11-02"]) == 0
+    assert main(["report", str(events_file), "--since", "2026-11-02", "--wide"]) == 0
     out = capsys.readouterr().out
     assert "0/1" in out
     assert "2 events (1 exposures, 0 purchase conversions)" in out
     assert "between 2026-11-02 and the end" in out
-    assert main(["report", str(events_file), "--since", "2026-11-02", "--conversion", "add_to_cart"]) == 0  # fmt: skip
+    assert main(["report", str(events_file), "--since", "2026-11-02", "--conversion", "add_to_cart", "--wide"]) == 0  # fmt: skip
     assert "1/1" in capsys.readouterr().out
-    assert main(["report", str(events_file), "--until", "2026-11-01T12:00:00Z"]) == 0
+    assert main(["report", str(events_file), "--until", "2026-11-01T12:00:00Z", "--wide"]) == 0
     assert "5/10" in capsys.readouterr().out
 
 
@@ -372,3 +372,22 @@ def test_report_command_errors(tmp_path, capsys):
     write_events(tmp_path / "e.jsonl", [])
     assert main(["report", str(tmp_path / "e.jsonl"), "--since", "yesterday"]) == 2
     assert "--since" in capsys.readouterr().err
+
+
+def test_the_report_fits_80_columns_unless_asked_wide(tmp_path, capsys):
+    events_file = tmp_path / "events.jsonl"
+    write_events(events_file, cohort("a-rather-long-rule-identifier", (300, 60), (300, 30)))
+    assert main(["report", str(events_file)]) == 0
+    out = capsys.readouterr().out
+    assert max(len(line) for line in out.splitlines()[1:]) <= 80
+    assert "20.00%" in out and "10.00%" in out  # the two conversion rates
+    assert main(["report", str(events_file), "--wide"]) == 0
+    assert "60/300" in capsys.readouterr().out
+
+
+def test_a_conversion_that_never_occurs_is_warned_about(tmp_path, capsys):
+    events_file = tmp_path / "events.jsonl"
+    write_events(events_file, cohort("hero-rule", (30, 6), (30, 3)))
+    assert main(["report", str(events_file), "--conversion", "subscribe"]) == 0
+    err = capsys.readouterr().err
+    assert "no 'subscribe' conversion" in err and "conversions seen: purchase" in err

@@ -62,7 +62,7 @@ def test_the_events_agree_with_what_visitors_were_served(result):
 
 
 def test_the_report_command_reads_the_simulated_events(result, capsys):
-    assert etalage(["report", str(result.events_path)]) == 0
+    assert etalage(["report", str(result.events_path), "--wide"]) == 0
     out = capsys.readouterr().out
     for recovery in result.recoveries:
         treated = recovery.lift.treated
