@@ -13,11 +13,12 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_wheel_installs_and_runs_the_demo_checks(tmp_path):
-    subprocess.run(
+    built = subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
          "-w", str(tmp_path / "dist"), str(ROOT)],
-        check=True, capture_output=True,
+        check=True, capture_output=True, text=True,
     )  # fmt: skip
+    assert "BuildBackendWarning" not in built.stderr, built.stderr
     [wheel] = (tmp_path / "dist").glob("etalage-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
     for expected in (
