@@ -5,11 +5,17 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
+from markupsafe import Markup
+
+from etalage.errors import FragmentError
+from etalage.fragments import FragmentRenderer
+from etalage.profile import Profile
+from etalage.recency import MIN_INTEREST, HistoryPolicy, interest_scores, is_relevant
 from etalage.rules.conditions import compile_condition
-from etalage.rules.model import Decision, Rule
+from etalage.rules.model import Decision, FragmentAction, Rule
 from etalage.rules.ruleset import Ruleset
 
 _LOGICAL = frozenset({"$and", "$or", "$nor", "$not"})
@@ -47,6 +53,88 @@ class SlotReport:
     slot: str
     candidates: tuple[CandidateReport, ...]
     decision: Decision
+
+
+@dataclass(frozen=True)
+class Uncounted:
+    """A stored entry that does not count at the moment explained, and why (with numbers).
+
+    `attribute` is the family of attributes it would have fed: ``search``, ``view``,
+    ``event.<type>`` or ``interest``; a clause reading ``search.last.age_days`` belongs to
+    ``search``.
+    """
+
+    attribute: str
+    reason: str
+
+    def concerns(self, attribute: str) -> bool:
+        """Whether a clause on `attribute` reads what this entry would have fed."""
+        return attribute == self.attribute or attribute.startswith(self.attribute + ".")
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """The fragment a slot's winning rule renders: its HTML, or why rendering failed."""
+
+    template: str
+    html: str | None
+    error: str | None = None
+
+
+def uncounted(
+    profile: Profile, policy: HistoryPolicy, now: datetime, timezone: tzinfo = UTC
+) -> list[Uncounted]:
+    """The entries of `profile` that `derive_attributes` leaves out at `now`, and why: past
+    their kind's ``relevant_for`` window or their own horizon (``valid_until``), or an interest
+    decayed below the threshold. Moments are shown in `timezone` (the site's)."""
+    found: list[Uncounted] = []
+    moment = now.timestamp()
+
+    def check(family: str, label: str, at: int, until: int | None, window: timedelta) -> None:
+        if is_relevant(at, until, window, now):
+            return
+        if until is not None and moment > until:
+            reason = f"{label} is past its valid_until {_local(until, timezone)}"
+        else:
+            days = (moment - at) / 86400
+            reason = (
+                f"{label} is {days:.1f} days old; relevant_for is {_span(window)} "
+                f"(at {_local(at, timezone)})"
+            )
+        found.append(Uncounted(family, reason))
+
+    for search in profile.searches:
+        label = f"search {search.term!r}"
+        check("search", label, search.at, search.valid_until, policy.search_relevant_for)
+    for view in profile.views:
+        label = f"view {view.path!r}"
+        check("view", label, view.at, view.valid_until, policy.view_relevant_for)
+    for event in profile.events:
+        horizon = event.data.get("valid_until")
+        horizon = horizon if isinstance(horizon, int) and not isinstance(horizon, bool) else None
+        label = f"event {event.type!r}"
+        check(f"event.{event.type}", label, event.at, horizon, policy.event_relevant_for)
+    for topic, score in interest_scores(profile, policy, now).items():
+        if score < MIN_INTEREST:
+            reason = (
+                f"interest {topic!r} has decayed to {score:.3f}, below {MIN_INTEREST} "
+                f"(half_life is {_span(policy.interest_half_life)})"
+            )
+            found.append(Uncounted("interest", reason))
+    return found
+
+
+def _local(epoch: int, timezone: tzinfo) -> str:
+    return datetime.fromtimestamp(epoch, timezone).strftime("%Y-%m-%d %H:%M %Z").strip()
+
+
+def _span(span: timedelta) -> str:
+    seconds = span.total_seconds()
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size and seconds % size == 0:
+            count = int(seconds // size)
+            return f"{count} {unit}" + ("" if count == 1 else "s")
+    return f"{seconds:g} seconds"
 
 
 def lookup(attributes: Mapping[str, Any], path: str) -> Any:
@@ -148,9 +236,55 @@ def _member_clause(
     return Clause(label, member, "(logical)" if parts else None, holds, tuple(parts))
 
 
-def format_reports(reports: Iterable[SlotReport]) -> str:
-    """Render slot reports as the text `etalage explain` prints."""
+def render_fragments(
+    reports: Iterable[SlotReport],
+    attributes: Mapping[str, Any],
+    renderer: FragmentRenderer,
+    *,
+    path: str | None = None,
+    prefix: str = "/_etalage/",
+) -> dict[str, Rendered]:
+    """Per slot whose winning rule has a fragment, that fragment rendered with the context the
+    middleware gives it. There is no page: ``default`` is empty and ``page`` holds only `path`
+    (when given)."""
+    view = dict(attributes)
+    view["name"] = attributes.get("prefs.name")
+    view["consent"] = attributes.get("consent.personalization") is True
+    page = {"path": path} if path else {}
+    rendered: dict[str, Rendered] = {}
+    for report in reports:
+        decision = report.decision
+        rule = decision.rule
+        if rule is None or not isinstance(rule.action, FragmentAction):
+            continue
+        context = {
+            "page": page,
+            "rule": {"id": rule.id, "slot": report.slot, "reason": decision.reason},
+            "why_url": f"{prefix}profile#rule-{rule.id}",
+            "default": Markup(""),
+            "visitor": view,
+        }
+        template = rule.action.template
+        try:
+            rendered[report.slot] = Rendered(template, renderer.render(template, context))
+        except FragmentError as exc:
+            rendered[report.slot] = Rendered(template, None, str(exc))
+    return rendered
+
+
+def format_reports(
+    reports: Iterable[SlotReport],
+    uncounted: Iterable[Uncounted] = (),
+    rendered: Mapping[str, Rendered] | None = None,
+) -> str:
+    """Render slot reports as the text `etalage explain` prints: the entries that do not count
+    first, then per slot each candidate with its clauses (an entry that does not count under
+    each clause reading what it would have fed), the winner and, if given, its fragment."""
+    notes = list(uncounted)
     lines: list[str] = []
+    if notes:
+        lines.append("not counted:")
+        lines.extend(f"  - {note.reason}" for note in notes)
     for report in reports:
         lines.append(f"slot {report.slot}:")
         if not report.candidates:
@@ -168,23 +302,34 @@ def format_reports(reports: Iterable[SlotReport]) -> str:
             if not candidate.clauses:
                 lines.append("      (no condition: always true)")
             for clause in candidate.clauses:
-                _format_clause(clause, "      ", lines)
+                _format_clause(clause, "      ", lines, notes)
         decision = report.decision
         winner = decision.rule.id if decision.rule else "default content"
         lines.append(f"  => {winner}: {decision.reason}")
+        fragment = (rendered or {}).get(report.slot)
+        if fragment is not None:
+            if fragment.error is not None:
+                lines.append(f"  fragment {fragment.template} failed (the slot keeps its default):")
+                lines.append(f"    {fragment.error}")
+            else:
+                lines.append(f"  fragment {fragment.template}:")
+                lines.extend(f"    {line}" for line in (fragment.html or "").splitlines())
     return "\n".join(lines)
 
 
-def _format_clause(clause: Clause, indent: str, lines: list[str]) -> None:
+def _format_clause(clause: Clause, indent: str, lines: list[str], notes: list[Uncounted]) -> None:
     mark = "true " if clause.holds else "false"
     if clause.parts:
         lines.append(f"{indent}[{mark}] {clause.attribute}")
         for part in clause.parts:
-            _format_clause(part, indent + "    ", lines)
+            _format_clause(part, indent + "    ", lines, notes)
         return
     lines.append(
         f"{indent}[{mark}] {clause.attribute} {_short(clause.test)}  actual={_short(clause.actual)}"
     )
+    for note in notes:
+        if note.concerns(clause.attribute):
+            lines.append(f"{indent}        not counted: {note.reason}")
 
 
 def _short(value: Any) -> str:

@@ -51,9 +51,26 @@ def _parser() -> argparse.ArgumentParser:
         "explain", help="show why each slot shows what it shows", formatter_class=defaults
     )
     explain.add_argument("rules", help="the rule file (YAML)")
-    explain.add_argument("--visitor", required=True, help="a JSON file describing the visitor")
+    explain.add_argument(
+        "--visitor",
+        required=True,
+        help="a JSON file describing the visitor: attributes with a history or profile (see "
+        "docs/examples/visitor.json), or the JSON /_etalage/profile exports",
+    )
     explain.add_argument("--slots", help="comma-separated slots (default: every slot)")
-    explain.add_argument("--at", help="ISO date-time to evaluate at (default: now)")
+    explain.add_argument(
+        "--at",
+        help="ISO date-time to evaluate at, in the site's time zone if it has no offset "
+        "(default: the time of a profile export, otherwise now)",
+    )
+    explain.add_argument(
+        "--render", action="store_true", help="print the fragment each winning rule renders"
+    )
+    explain.add_argument("--path", help="the page path fragments see as page.path (--render)")
+    explain.add_argument(
+        "--fragment-globals",
+        help="module:callable returning extra names fragments may use, as for serve (--render)",
+    )
     explain.set_defaults(handler=_explain)
 
     serve = sub.add_parser(
@@ -139,162 +156,63 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _explain(args: argparse.Namespace) -> int:
-    from etalage.errors import RuleFileError
+    from etalage.cli.serve import load_fragment_globals
+    from etalage.cli.visitor_file import VisitorFileError, read_visitor
+    from etalage.errors import ConfigError, RuleFileError
+    from etalage.fragments import FragmentRenderer
     from etalage.rules import load_ruleset
-    from etalage.rules.explain import explain, format_reports
+    from etalage.rules.explain import (
+        Rendered,
+        explain,
+        format_reports,
+        render_fragments,
+        uncounted,
+    )
 
     try:
         ruleset = load_ruleset(args.rules)
-    except RuleFileError as exc:
+        names = load_fragment_globals(args.fragment_globals) if args.fragment_globals else {}
+    except (RuleFileError, ConfigError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    zone = ruleset.site.timezone
     try:
-        visitor = json.loads(Path(args.visitor).read_text(encoding="utf-8"))
+        data = json.loads(Path(args.visitor).read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         print(f"error: {args.visitor}: cannot read visitor JSON: {exc}", file=sys.stderr)
         return 1
-    if not isinstance(visitor, dict):
-        print(f"error: {args.visitor}: must hold a JSON object", file=sys.stderr)
+    try:
+        visitor = read_visitor(data, zone)
+    except VisitorFileError as exc:
+        print(f"error: {args.visitor}: {exc}", file=sys.stderr)
         return 1
     try:
-        now = _parse_at(args.at, ruleset.site.timezone)
-        attributes, exposures, dismissed = visitor_attributes(visitor, ruleset, now)
+        now = _parse_at(args.at, zone, visitor.exported_at)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    attributes = visitor.attributes_at(ruleset, now)
+    if args.path:
+        attributes.setdefault("request.path", args.path)
+        attributes.setdefault("page.path", args.path)
     slots = args.slots.split(",") if args.slots else sorted(ruleset.slots)
-    reports = explain(ruleset, attributes, slots, now, exposures=exposures, dismissed=dismissed)
-    print(f"visitor at {now.isoformat()}")
-    print(format_reports(reports))
-    return 0
-
-
-def visitor_attributes(
-    visitor: dict[str, Any], ruleset: Any, now: datetime
-) -> tuple[dict[str, Any], dict[str, int], list[str]]:
-    """Turn a visitor JSON into attributes: its keys, plus what its history implies at `now`.
-
-    A visitor file holds attributes (flat dotted keys or nested objects) and optionally
-    `history` (readable: ISO times, see docs/examples/visitor.json) or `profile` (the compact
-    form stored in the cookie), from which the recency-aware attributes are derived at `now`.
-    """
-    from etalage.profile import Profile
-    from etalage.recency import derive_attributes
-
-    attributes = _flatten({k: v for k, v in visitor.items() if k not in ("profile", "history")})
-    exposures = dict(visitor.get("exposures") or {})
-    dismissed = list(visitor.get("dismissed") or [])
-    profile: Profile | None = None
-    if "history" in visitor:
-        profile = profile_from_history(visitor["history"], ruleset.site.timezone)
-    elif "profile" in visitor:
-        profile = Profile.from_compact(visitor["profile"])
-    if profile is not None:
-        derived = derive_attributes(profile, ruleset.history, now, timezone=ruleset.site.timezone)
-        attributes = {**derived, "id": profile.id, **attributes}
-        exposures = {**profile.exposures, **exposures}
-        dismissed = [*profile.dismissed, *dismissed]
-    return attributes, exposures, dismissed
-
-
-def _flatten(values: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    """Nested objects as flat dotted keys, the shape rules read (``consent.personalization``)."""
-    flat: dict[str, Any] = {}
-    for key, value in values.items():
-        if isinstance(value, dict) and key not in ("exposures", "dismissed"):
-            flat.update(_flatten(value, f"{prefix}{key}."))
-        else:
-            flat[f"{prefix}{key}"] = value
-    return flat
-
-
-def profile_from_history(history: Any, zone: Any) -> Any:
-    """A `Profile` from the readable ``history`` object of a visitor file (ISO date-times)."""
-    from etalage.profile import CartState, Profile, SearchEntry, ViewEntry
-
-    if not isinstance(history, dict):
-        raise ValueError("history: must be an object")
-
-    def moment(value: Any, where: str) -> int | None:
-        if value is None:
-            return None
-        try:
-            parsed = datetime.fromisoformat(str(value))
-        except ValueError:
-            raise ValueError(f"{where}: not an ISO date-time: {value!r}") from None
-        return int((parsed if parsed.tzinfo else parsed.replace(tzinfo=zone)).timestamp())
-
-    def entries(key: str) -> list[dict[str, Any]]:
-        items = history.get(key) or []
-        if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
-            raise ValueError(f"history.{key}: must be a list of objects")
-        return items
-
-    try:
-        searches = [
-            SearchEntry(
-                str(s["term"]),
-                moment(s["at"], f"history.searches[{n}].at") or 0,
-                moment(s.get("valid_until"), f"history.searches[{n}].valid_until"),
-            )
-            for n, s in enumerate(entries("searches"))
-        ]
-        views = [
-            ViewEntry(
-                str(v["path"]),
-                moment(v["at"], f"history.views[{n}].at") or 0,
-                v.get("topic"),
-                moment(v.get("valid_until"), f"history.views[{n}].valid_until"),
-            )
-            for n, v in enumerate(entries("views"))
-        ]
-    except KeyError as exc:
-        raise ValueError(f"history: an entry lacks {exc}") from None
-    searches.sort(key=lambda e: -e.at)
-    views.sort(key=lambda e: -e.at)
-    times = [s.at for s in searches] + [v.at for v in views]
-    last_seen = moment(history.get("last_seen"), "history.last_seen") or max(times, default=None)
-    interest: dict[str, tuple[float, int]] = {}
-    for topic, value in (history.get("interest") or {}).items():
-        if isinstance(value, dict):
-            at = moment(value.get("at"), f"history.interest.{topic}.at") or last_seen or 0
-            interest[topic] = (float(value.get("score", 1.0)), at)
-        else:
-            interest[topic] = (float(value), last_seen or 0)
-    for view in views:
-        if view.topic and view.topic not in interest:
-            interest[view.topic] = (1.0, view.at)
-    cart = history.get("cart") or {}
-    purchases = history.get("purchases") or {}
-    return Profile(
-        id=str(history.get("id", "visitor")),
-        visits=int(history.get("visits", 1)),
-        first_seen=moment(history.get("first_seen"), "history.first_seen")
-        or min(times, default=None),
-        last_seen=last_seen,
-        searches=searches,
-        views=views,
-        interest=interest,
-        cart=CartState(
-            int(cart.get("items", 0)),
-            float(cart.get("value", 0.0)),
-            moment(cart.get("updated_at"), "history.cart.updated_at"),
-        ),
-        purchases=int(purchases.get("count", 0)),
-        purchase_total=float(purchases.get("total", 0.0)),
-        last_purchase=moment(purchases.get("last"), "history.purchases.last"),
-        prefs=dict(history.get("prefs") or {}),
-        exposures={str(k): int(v) for k, v in (history.get("exposures") or {}).items()},
-        dismissed={
-            str(k): moment(v, f"history.dismissed.{k}") or 0
-            for k, v in (history.get("dismissed") or {}).items()
-        },
+    reports = explain(
+        ruleset, attributes, slots, now, exposures=visitor.exposures, dismissed=visitor.dismissed
     )
+    notes = uncounted(visitor.profile, ruleset.history, now, zone) if visitor.profile else []
+    rendered: dict[str, Rendered] = {}
+    if args.render:
+        renderer = FragmentRenderer(ruleset.site.fragments)
+        renderer.env.globals.update(names)
+        rendered = render_fragments(reports, attributes, renderer, path=args.path)
+    print(f"visitor at {now.astimezone(zone).isoformat()} ({zone}), from {visitor.described}")
+    print(format_reports(reports, notes, rendered))
+    return 1 if any(fragment.error for fragment in rendered.values()) else 0
 
 
-def _parse_at(text: str | None, zone: Any) -> datetime:
+def _parse_at(text: str | None, zone: Any, default: datetime | None = None) -> datetime:
     if not text:
-        return datetime.now(UTC)
+        return default or datetime.now(UTC)
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
