@@ -80,6 +80,7 @@ def profile_report(
                 "path": v.path,
                 "topic": v.topic,
                 "at": _iso(v.at),
+                "valid_until": _iso(v.valid_until),
                 "relevant": _relevant(v.at, v.valid_until, policy.view_relevant_for, now),
             }
             for v in profile.views
