@@ -25,6 +25,8 @@ HERE = Path(__file__).resolve().parent
 PAGES = HERE / "pages"
 RULES = HERE / "rules" / "shop.yaml"
 MAX_QTY = 20
+_MAX_QTY_DIGITS = 3  # "020" is fine; a thousand digits are not parsed at all
+LAST_ORDER = "last_order"  # the session key of the order /checkout/done shows
 
 logger = logging.getLogger("etalage.demo")
 
@@ -112,6 +114,7 @@ def create_app(
             subtotal=subtotal,
             total=total,
             loyal=is_loyal(request),
+            max_qty=MAX_QTY,
             active="cart",
         )
 
@@ -122,15 +125,38 @@ def create_app(
         item = catalog.product(form.get("sku", ""))
         if item is None:
             return PlainTextResponse("Unknown product", status_code=400)
-        raw_qty = form.get("qty", "1")
-        qty = int(raw_qty) if raw_qty.isascii() and raw_qty.isdigit() and len(raw_qty) < 4 else 1
-        qty = max(1, min(qty, MAX_QTY))
+        qty = max(1, _quantity(form.get("qty", "1")) or 1)
         cart = dict(request.session.get("cart") or {})
         cart[item.sku] = min(cart.get(item.sku, 0) + qty, MAX_QTY)
         request.session["cart"] = cart
         state = request.scope.get("etalage")
         if state is not None:
             state.record_event("add_to_cart", {"sku": item.sku, "price": item.price, "qty": qty})
+        return RedirectResponse("/cart", status_code=303)
+
+    async def cart_update(request: Request) -> Response:
+        """Set a line's quantity (0 removes it); a quantity that is no number leaves it."""
+        if not is_same_origin(request.scope.get("headers", [])):
+            return PlainTextResponse("Cross-site request refused", status_code=403)
+        form = await _form(request)
+        cart = dict(request.session.get("cart") or {})
+        sku = form.get("sku", "")
+        qty = _quantity(form.get("qty", ""))
+        if sku in cart and qty is not None:
+            if qty:
+                cart[sku] = qty
+            else:
+                del cart[sku]
+            request.session["cart"] = cart
+        return RedirectResponse("/cart", status_code=303)
+
+    async def cart_remove(request: Request) -> Response:
+        if not is_same_origin(request.scope.get("headers", [])):
+            return PlainTextResponse("Cross-site request refused", status_code=403)
+        form = await _form(request)
+        cart = dict(request.session.get("cart") or {})
+        if cart.pop(form.get("sku", ""), None) is not None:
+            request.session["cart"] = cart
         return RedirectResponse("/cart", status_code=303)
 
     async def checkout(request: Request) -> Response:
@@ -145,9 +171,21 @@ def create_app(
         if state is not None:
             state.record_event("purchase", {"value": total})
         request.session["cart"] = {}
-        return render(
-            "checkout_done.html", lines=lines, subtotal=subtotal, total=total, loyal=loyal
-        )
+        request.session[LAST_ORDER] = {
+            "id": f"EO-{secrets.token_hex(4).upper()}",
+            "lines": [[line["product"].sku, line["qty"], line["amount"]] for line in lines],
+            "subtotal": subtotal,
+            "total": total,
+            "loyal": loyal,
+        }
+        # Redirect after post: reloading the confirmation shows it again, it buys nothing.
+        return RedirectResponse("/checkout/done", status_code=303)
+
+    async def checkout_done(request: Request) -> Response:
+        order = _last_order(request.session.get(LAST_ORDER))
+        if order is None:
+            return RedirectResponse("/cart", status_code=303)
+        return render("checkout_done.html", **order)
 
     session_secret = os.environ.get("ETALAGE_DEMO_SESSION_SECRET") or secrets.token_urlsafe(32)
     shop = Starlette(
@@ -155,7 +193,10 @@ def create_app(
             Route("/search", search_page),
             Route("/cart", cart_page),
             Route("/cart/add", cart_add, methods=["POST"]),
+            Route("/cart/update", cart_update, methods=["POST"]),
+            Route("/cart/remove", cart_remove, methods=["POST"]),
             Route("/checkout", checkout, methods=["POST"]),
+            Route("/checkout/done", checkout_done),
             *([Route(toolbar.TRAVEL_PATH, toolbar.time_travel, methods=["POST"])] if demo_mode else []),
             Mount("/", app=StaticSite(PAGES)),
         ],
@@ -193,6 +234,35 @@ def _iso_date(raw: str) -> str | None:
         return date.fromisoformat(raw[:10]).isoformat() if len(raw) == 10 else None
     except ValueError:
         return None
+
+
+def _quantity(raw: str) -> int | None:
+    """A posted quantity: ASCII digits only (``"²".isdigit()`` holds too), at most
+    `MAX_QTY`; None when `raw` is no such number."""
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= _MAX_QTY_DIGITS):
+        return None
+    return min(int(raw), MAX_QTY)
+
+
+def _last_order(stored: Any) -> dict[str, Any] | None:
+    """The context of checkout_done.html from the order kept in the session, or None."""
+    if not isinstance(stored, dict):
+        return None
+    lines = []
+    for entry in stored.get("lines") or []:
+        sku, qty, amount = entry if isinstance(entry, list) and len(entry) == 3 else (None, 0, 0)
+        item = catalog.product(sku) if isinstance(sku, str) else None
+        if item is not None:
+            lines.append({"product": item, "qty": qty, "amount": amount})
+    if not lines:
+        return None
+    return {
+        "lines": lines,
+        "subtotal": stored.get("subtotal", 0.0),
+        "total": stored.get("total", 0.0),
+        "loyal": stored.get("loyal") is True,
+        "order_id": stored.get("id"),
+    }
 
 
 async def _form(request: Request) -> dict[str, str]:

@@ -178,7 +178,7 @@ def personalized_home(page: Any) -> bool:
     accept(page)
     browse_hiking_and_search(page)
     page.goto("/")
-    page.get_by_text("Continue your search for 'tent'").wait_for()
+    page.get_by_text("Continue your search for “tent”").wait_for()
     return True  # the whole page: hero, reordered activities and the "for you" shelf
 
 

@@ -147,7 +147,7 @@ def test_a_tampered_cookie_still_gets_a_working_page_and_a_fresh_cookie(page: Pa
 def test_forget_me_wipes_everything(page: Page) -> None:
     accept(page)
     browse(page, "/category/hiking.html", "/search?q=tent", "/")
-    expect(hero(page)).to_contain_text("Continue your search for 'tent'")
+    expect(hero(page)).to_contain_text("Continue your search for “tent”")
     page.goto("/account.html")
     page.get_by_label("Your first name").fill("Anna")
     page.get_by_role("button", name="Save preferences").click()

@@ -45,7 +45,7 @@ def test_a_second_browser_typing_the_victims_email_learns_nothing(browser, user_
     browse(victim, "/search?q=avalanche+beacon", "/category/climbing.html")
     state_preferences(victim, name="Victoria", email=VICTIM_EMAIL)
     victim.goto("/")
-    expect(victim.get_by_text("Welcome back, Victoria!")).to_be_visible()
+    expect(victim.get_by_text("Welcome, Victoria!")).to_be_visible()
     victim_profile = profile_json(victim)["stored"]
 
     attacker_context = browser.new_context(base_url=shop.base_url, user_agent=user_agent)
@@ -68,6 +68,6 @@ def test_a_second_browser_typing_the_victims_email_learns_nothing(browser, user_
     finally:
         attacker_context.close()
     victim.goto("/")
-    expect(victim.get_by_text("Welcome back, Victoria!")).to_be_visible()
+    expect(victim.get_by_text("Welcome, Victoria!")).to_be_visible()
     terms = [entry["term"] for entry in profile_json(victim)["stored"]["searches"]]
     assert terms[:2] == ["crampons", "avalanche beacon"]

@@ -26,7 +26,7 @@ def test_a_search_is_offered_on_the_home_page_until_it_is_15_days_old(page: Page
 
     page.get_by_role("link", name="Étalage Outdoor").click()
     expect(hero(page).get_by_role("heading", level=1)).to_have_text(
-        "Continue your search for 'tent'"
+        "Continue your search for “tent”"
     )
     expect(hero(page).get_by_role("link", name="Bivouac 2 Tent · €329.00")).to_be_visible()
     expect(hero(page).get_by_role("link", name="Why this?")).to_be_visible()
@@ -34,7 +34,7 @@ def test_a_search_is_offered_on_the_home_page_until_it_is_15_days_old(page: Page
     travel(page, "+7d")
     expect(toolbar(page)).to_contain_text("(+7 days)")
     expect(hero(page).get_by_role("heading", level=1)).to_have_text(
-        "Continue your search for 'tent'"
+        "Continue your search for “tent”"
     )
 
     travel(page, "+7d", "+1d")

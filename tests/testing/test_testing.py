@@ -248,7 +248,7 @@ def test_the_demo_shows_the_search_only_outside_the_holdout(etalage_clock, holdo
     )
     client.start(profile_with(etalage_clock.now, searches=[("tent", "2d")]), holdout=holdout)
     page = client.get("/").text
-    assert ("Continue your search for 'tent'" in page) is not holdout
+    assert ("Continue your search for “tent”" in page) is not holdout
     assert profile_json(client)["holdout"] is holdout
 
 
