@@ -134,6 +134,14 @@ def create_app(
             state.record_event("add_to_cart", {"sku": item.sku, "price": item.price, "qty": qty})
         return RedirectResponse("/cart", status_code=303)
 
+    def cart_changed(request: Request) -> None:
+        """Tell the profile what the cart now holds (a removal must end the cart reminder)."""
+        state = request.scope.get("etalage")
+        if state is not None:
+            lines, subtotal, _ = cart_lines(request)
+            items = sum(line["qty"] for line in lines)
+            state.record_event("cart_update", {"items": items, "value": subtotal})
+
     async def cart_update(request: Request) -> Response:
         """Set a line's quantity (0 removes it); a quantity that is no number leaves it."""
         if not is_same_origin(request.scope.get("headers", [])):
@@ -148,6 +156,7 @@ def create_app(
             else:
                 del cart[sku]
             request.session["cart"] = cart
+            cart_changed(request)
         return RedirectResponse("/cart", status_code=303)
 
     async def cart_remove(request: Request) -> Response:
@@ -157,6 +166,7 @@ def create_app(
         cart = dict(request.session.get("cart") or {})
         if cart.pop(form.get("sku", ""), None) is not None:
             request.session["cart"] = cart
+            cart_changed(request)
         return RedirectResponse("/cart", status_code=303)
 
     async def checkout(request: Request) -> Response:

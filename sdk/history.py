@@ -111,6 +111,7 @@ def record_event(
     data: Mapping[str, Any] | None = None,
 ) -> None:
     """Record an event. ``add_to_cart`` and ``purchase`` update the cart and purchase totals,
+    ``cart_update`` (data ``{"items": n, "value": v}``) sets the cart as it now is,
     ``dismiss`` (data ``{"rule": id}``) hides a dismissible rule for good.
 
     Raises `ValueError` when `data` does not fit the event type.
@@ -131,6 +132,12 @@ def record_event(
             value=round(profile.cart.value + price * max(quantity, 1), 2),
             updated_at=moment,
         )
+    elif type == "cart_update":  # the cart as it is now, after a change or a removal
+        items = int(_number(data.get("items", 0), "items"))
+        value = _number(data.get("value", 0), "value")
+        profile.cart = CartState(items=items, value=round(value, 2), updated_at=moment)
+        if not items:
+            profile.cart = CartState()
     elif type == "purchase":
         value = _number(data.get("value", profile.cart.value), "value")
         profile.purchases += 1

@@ -153,3 +153,21 @@ def test_the_department_menu_keeps_the_shops_order_whatever_the_visitor_browses(
     assert departments(client.get("/cart").text) == shop_order  # routes share the layout
     strip = re.findall(r'<li data-item="([a-z]+)"', home)
     assert strip[0] == "water"  # the content area is still personalized
+
+
+def test_emptying_the_cart_ends_the_cart_reminder(client: EtalageClient) -> None:
+    client.start()
+    client.post("/cart/add", data={"sku": "hk-101", "qty": "2"})
+    client.post("/cart/add", data={"sku": "cp-201", "qty": "1"})
+    stored = client.get("/_etalage/profile", headers={"Accept": "application/json"}).json()
+    assert stored["stored"]["cart"]["items"] == 3
+    client.post("/cart/update", data={"sku": "hk-101", "qty": "1"})
+    stored = client.get("/_etalage/profile", headers={"Accept": "application/json"}).json()
+    assert stored["stored"]["cart"]["items"] == 2
+    assert stored["stored"]["cart"]["value"] == round(
+        catalog.product("hk-101").price + catalog.product("cp-201").price, 2
+    )
+    client.post("/cart/remove", data={"sku": "hk-101"})
+    client.post("/cart/remove", data={"sku": "cp-201"})
+    stored = client.get("/_etalage/profile", headers={"Accept": "application/json"}).json()
+    assert stored["stored"]["cart"] == {"items": 0, "value": 0.0, "updated": None}

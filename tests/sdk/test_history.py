@@ -357,3 +357,14 @@ def test_revisiting_a_long_path_replaces_its_decisions():
     record_decisions(visitor, NOW, path, {"hero": ("two", None)})
     assert len(visitor.decisions) == 1
     assert visitor.decisions[0]["slots"] == {"hero": ["two", None]}
+
+
+def test_a_cart_update_sets_the_cart_as_it_now_is():
+    profile = Profile(id="cart-visitor")
+    record_event(profile, POLICY, NOW, "add_to_cart", {"price": 10, "qty": 3})
+    record_event(profile, POLICY, NOW, "cart_update", {"items": 1, "value": "10"})
+    assert profile.cart == CartState(1, 10.0, int(NOW.timestamp()))
+    record_event(profile, POLICY, NOW, "cart_update", {"items": 0, "value": 0})
+    assert profile.cart == CartState()
+    with pytest.raises(ValueError, match="data.items"):
+        record_event(profile, POLICY, NOW, "cart_update", {"items": "many"})
