@@ -147,27 +147,29 @@ def create_app(
         if not is_same_origin(request.scope.get("headers", [])):
             return PlainTextResponse("Cross-site request refused", status_code=403)
         form = await _form(request)
-        cart = dict(request.session.get("cart") or {})
-        sku = form.get("sku", "")
         qty = _quantity(form.get("qty", ""))
-        if sku in cart and qty is not None:
-            if qty:
-                cart[sku] = qty
-            else:
-                del cart[sku]
-            request.session["cart"] = cart
-            cart_changed(request)
+        if qty is not None:
+            change_line(request, form.get("sku", ""), qty)
         return RedirectResponse("/cart", status_code=303)
 
     async def cart_remove(request: Request) -> Response:
         if not is_same_origin(request.scope.get("headers", [])):
             return PlainTextResponse("Cross-site request refused", status_code=403)
         form = await _form(request)
-        cart = dict(request.session.get("cart") or {})
-        if cart.pop(form.get("sku", ""), None) is not None:
-            request.session["cart"] = cart
-            cart_changed(request)
+        change_line(request, form.get("sku", ""), 0)
         return RedirectResponse("/cart", status_code=303)
+
+    def change_line(request: Request, sku: str, qty: int) -> None:
+        """Set the quantity of a line already in the cart (0 removes it)."""
+        cart = dict(request.session.get("cart") or {})
+        if sku not in cart:
+            return
+        if qty:
+            cart[sku] = qty
+        else:
+            del cart[sku]
+        request.session["cart"] = cart
+        cart_changed(request)
 
     async def checkout(request: Request) -> Response:
         if not is_same_origin(request.scope.get("headers", [])):
