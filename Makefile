@@ -29,7 +29,7 @@ mirror:
 
 # ruff, then the layer contract of pyproject.toml ([tool.importlinter]).
 lint: $(STAMP) mirror
-	$(VENV)/bin/ruff check sdk middleware rules demo_site tests benchmarks scripts
+	$(VENV)/bin/ruff check sdk middleware rules demo_site tests benchmarks scripts examples
 	cd build/typecheck && ../../$(VENV)/bin/lint-imports ../../pyproject.toml
 
 typecheck: $(STAMP) mirror

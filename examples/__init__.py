@@ -1,0 +1,1 @@
+"""Runnable example sites (not part of the installed etalage package)."""

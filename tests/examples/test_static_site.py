@@ -1,0 +1,78 @@
+"""examples/static_site: the folder `etalage serve examples/static_site` serves, through the
+app it builds (`create_app`, configured from ``ETALAGE_*`` variables)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from etalage.cli import main
+from etalage.cli.serve import create_app, find_rules
+from etalage.testing import EtalageClient
+
+SITE = Path(__file__).resolve().parents[2] / "examples" / "static_site"
+KEYS = "static-test-secret"
+IPHONE = (
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 "
+    "(KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1"
+)
+
+
+@pytest.fixture
+def client(monkeypatch):
+    """A person's browser on the site as `etalage serve examples/static_site` sets it up."""
+    monkeypatch.setenv("ETALAGE_SITE_DIR", str(SITE))
+    monkeypatch.setenv("ETALAGE_RULES", str(find_rules(SITE)))
+    monkeypatch.setenv("ETALAGE_SECRET_KEYS", KEYS)
+    for name in ("ETALAGE_PROFILE_STORE", "ETALAGE_EVENTS", "ETALAGE_FRAGMENT_GLOBALS"):
+        monkeypatch.delenv(name, raising=False)
+    with EtalageClient(create_app(freeze=False), secret_keys=KEYS) as client:
+        yield client
+
+
+def test_serve_finds_the_rule_file_in_the_rules_folder():
+    assert find_rules(SITE) == SITE / "rules" / "site.yaml"
+
+
+def test_a_first_visitor_gets_the_page_and_a_consent_banner(client):
+    page = client.get("/")
+    assert "Bikes by the day, routes by the sea" in page.text
+    assert "May we remember the routes you look at" in page.text
+    assert "etalage" not in client.cookies  # no profile before a yes
+
+
+def test_a_phone_gets_the_mobile_banner(client):
+    assert "On your phone at the harbour?" in client.get("/", headers={"User-Agent": IPHONE}).text
+    assert "On your phone at the harbour?" not in client.get("/").text
+
+
+def test_a_route_search_shows_back_on_the_home_page(client):
+    client.start()
+    client.get("/guides/", params={"q": "coast road"})
+    home = client.get("/").text
+    assert "Ready to ride “coast road”?" in home
+    assert "May we remember" not in home
+
+
+def test_the_route_read_most_leads_the_home_page(client):
+    client.start()
+    client.get("/guides/hills.html")
+    home = client.get("/").text
+    assert "Riding the hill loop again?" in home
+    routes = home.split('data-slot="routes"', 1)[1]
+    assert routes.index('data-item="hills"') < routes.index('data-item="coast"')
+
+
+def test_the_stylesheet_is_served_untouched(client):
+    client.start()
+    css = client.get("/style.css")
+    assert css.content == (SITE / "style.css").read_bytes()
+    assert "set-cookie" not in css.headers
+
+
+def test_etalage_check_passes_on_the_rules_and_the_pages(capsys):
+    assert main(["check", str(find_rules(SITE)), "--site", str(SITE)]) == 0
+    out = capsys.readouterr().out
+    assert "warning:" not in out
+    assert out.strip().endswith("ok: 5 rules, 0 warnings")
