@@ -23,6 +23,7 @@ from etalage.middleware.fragment_cache import FragmentCache
 from etalage.middleware.headers import header_value
 from etalage.middleware.origin import normalized_origins
 from etalage.middleware.personalize import PageFooter, PagePersonalizer
+from etalage.middleware.preview import PreviewCodec, PreviewSessions
 from etalage.middleware.responder import Responder
 from etalage.middleware.settings import DEFAULT_CONVERSIONS, Settings
 from etalage.middleware.skeleton_cache import SkeletonCache
@@ -142,6 +143,9 @@ class EtalageMiddleware:
         if problems:
             raise ConfigError("fragments: " + "; ".join(problems))
         self.endpoints = Endpoints(settings, self.writer)
+        self.previews = PreviewSessions(
+            PreviewCodec(keys, clock=clock), cookie_name=f"{cookie_name}_preview"
+        )
 
     @property
     def ruleset(self) -> Ruleset:
@@ -172,6 +176,14 @@ class EtalageMiddleware:
             await self.endpoints.handle(scope, receive, send, state)
             return
         method = scope["method"]
+        preview_cookies: list[tuple[bytes, bytes]] = []
+        if method in ("GET", "HEAD") and not visitor.is_canonical and _is_page_request(scope):
+            # Bots and prefetches keep the canonical page: a preview is for an editor's browser.
+            state.preview, preview_cookies = self.previews.read(
+                scope, secure=visitor.facts.is_https
+            )
+            if state.preview is not None:
+                state.forced = self.previews.forced_rules(ruleset, state.preview)
         app_scope = scope
         if method == "HEAD":
             # The personalized length is known only from the body: ask upstream for it.
@@ -182,9 +194,17 @@ class EtalageMiddleware:
             # would keep a browser on a page personalized for an earlier visit.
             app_scope = dict(app_scope, headers=_without_conditionals(scope["headers"]))
         responder = Responder(
-            scope, state, send, settings=self.settings, pages=self.pages, writer=self.writer
+            scope,
+            state,
+            send,
+            settings=self.settings,
+            pages=self.pages,
+            writer=self.writer,
+            preview_cookies=preview_cookies,
         )
         await self.app(app_scope, receive, responder.send)
+        if state.preview is not None:
+            return  # a preview records nothing
         if responder.page_answered or visitor.recorded:
             await self.writer.persist(visitor)  # events app code recorded after its answer started
 

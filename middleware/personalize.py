@@ -35,6 +35,7 @@ from etalage.middleware.headers import (
     personalized_headers,
     variant_etag,
 )
+from etalage.middleware.preview import forced_decisions
 from etalage.middleware.skeleton import PageSkeleton, Slot
 from etalage.middleware.skeleton_cache import SkeletonCache
 from etalage.middleware.state import RequestState
@@ -122,14 +123,20 @@ class PagePersonalizer:
         body: bytes,
         started_at: float,
     ) -> PageResult:
-        """Record the page view, decide every slot, splice fragments and fix the headers."""
+        """Record the page view, decide every slot, splice fragments and fix the headers.
+
+        Under a preview (`RequestState.preview`) the forced rules are shown, nothing is
+        recorded and no 304 is answered.
+        """
         visitor, ruleset = state.visitor, state.ruleset
         visitor.ensure_profile()  # HTML asked for without saying so (Accept: */*)
         headers = scope.get("headers", [])
-        if_none_match = header_value(headers, b"if-none-match")
+        preview = state.preview is not None
+        if_none_match = None if preview else header_value(headers, b"if-none-match")
         upstream_headers = list(start.get("headers", []))
         skeleton = self.skeletons.compile(body, header_value(upstream_headers, b"etag"))
-        seen = scope["method"] == "GET"  # a HEAD shows nobody anything: nothing to remember
+        # A HEAD shows nobody anything, a preview shows an editor: nothing to remember.
+        seen = scope["method"] == "GET" and not preview
         if visitor.personalization_allowed and seen:
             self._record_page(visitor, ruleset, skeleton)
         slots = [name for name in skeleton.slot_names if name in ruleset.slots]
@@ -148,7 +155,10 @@ class PagePersonalizer:
         out = body
         replacements: dict[str, bytes] = {}
         if slots:
-            decisions = decide(visitor, ruleset, slots, attrs)
+            if preview:
+                decisions = forced_decisions(state.forced, slots)
+            else:
+                decisions = decide(visitor, ruleset, slots, attrs)
             replacements = self._replacements(
                 visitor, ruleset, skeleton, decisions, attrs, page_facts
             )

@@ -8,6 +8,7 @@ import time
 from etalage.middleware.asgi import Message, Scope, Send
 from etalage.middleware.headers import header_value, shared_caches_excluded
 from etalage.middleware.personalize import PagePersonalizer
+from etalage.middleware.preview import preview_headers
 from etalage.middleware.settings import Settings
 from etalage.middleware.state import RequestState
 from etalage.middleware.writing import ProfileWriter
@@ -28,6 +29,7 @@ class Responder:
         settings: Settings,
         pages: PagePersonalizer,
         writer: ProfileWriter,
+        preview_cookies: list[tuple[bytes, bytes]] | None = None,
     ) -> None:
         self.scope = scope
         self.state = state
@@ -35,6 +37,8 @@ class Responder:
         self.settings = settings
         self.pages = pages
         self.writer = writer
+        #: Set-Cookie headers starting or ending a preview session (sent on any answer).
+        self.preview_cookies = preview_cookies or []
         method = scope["method"]
         self.head = method == "HEAD"
         self.page = method in ("GET", "HEAD")  # only those answers are personalized
@@ -81,7 +85,10 @@ class Responder:
             await self._finish(b"".join(self.chunks))
 
     def _personalizable(self, message: Message) -> bool:
-        return not self.state.visitor.is_canonical and self._is_html_page(message)
+        preview = self.state.preview
+        if self.state.visitor.is_canonical or (preview is not None and preview.canonical):
+            return False
+        return self._is_html_page(message)
 
     def _is_html_page(self, message: Message) -> bool:
         """A ``200 text/html`` answer to GET or HEAD, not encoded, within the size cap: one
@@ -118,7 +125,7 @@ class Responder:
             # fragments); shared caches key on the URL alone, so they must not keep it.
             headers = shared_caches_excluded(headers)
         headers = self._with_cookies(headers, page=False)
-        if self.state.visitor.recorded:
+        if self.state.visitor.recorded and self.state.preview is None:
             await self.writer.persist(self.state.visitor)
         await self.downstream({**message, "headers": headers})
 
@@ -126,7 +133,11 @@ class Responder:
         self, headers: list[tuple[bytes, bytes]], *, page: bool
     ) -> list[tuple[bytes, bytes]]:
         """`headers` plus this answer's Set-Cookie headers, kept out of shared caches."""
-        cookies = self.writer.cookie_headers(self.state.visitor, self.state.ruleset, page=page)
+        if self.state.preview is not None:  # no profile cookie written nor deleted
+            return preview_headers(headers) + self.preview_cookies
+        cookies = self.preview_cookies + self.writer.cookie_headers(
+            self.state.visitor, self.state.ruleset, page=page
+        )
         return shared_caches_excluded(headers) + cookies if cookies else headers
 
     async def _give_up(
@@ -147,7 +158,8 @@ class Responder:
         result = self.pages.personalize(self.scope, self.state, self.start, body, self.started_at)
         self.page_answered = True
         headers = self._with_cookies(list(result.headers), page=True)
-        await self.writer.persist(self.state.visitor)
+        if self.state.preview is None:
+            await self.writer.persist(self.state.visitor)
         status = result.status
         out_body = b"" if self.head or status == 304 else result.body
         await self.downstream({"type": "http.response.start", "status": status, "headers": headers})

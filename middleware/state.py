@@ -9,7 +9,8 @@ from typing import Any
 
 from etalage.events import EventSink
 from etalage.middleware.deciding import decide
-from etalage.rules import Decision, Ruleset
+from etalage.middleware.preview import Preview, forced_decisions
+from etalage.rules import Decision, Rule, Ruleset
 from etalage.store import ProfileStore, StoreUnavailable
 from etalage.visitor import Visitor
 
@@ -29,10 +30,16 @@ class RequestState:
     event_sink: EventSink | None = None
     store: ProfileStore | None = None
     conversions: Collection[str] = frozenset()
+    #: An editor's preview link in force (nothing is recorded), and the rule it forces per slot.
+    preview: Preview | None = None
+    forced: dict[str, Rule] = field(default_factory=dict)
 
     def decide(self, slots: Iterable[str]) -> dict[str, Decision]:
         """What the rule set in force decides for this visitor now on `slots` (as on a page
-        showing them): the winning rule per slot, or the slot's default."""
+        showing them): the winning rule per slot, or the slot's default (under a preview,
+        the rules it forces)."""
+        if self.preview is not None:
+            return forced_decisions(self.forced, slots)
         self.visitor.ensure_profile()
         return decide(self.visitor, self.ruleset, slots)
 
@@ -44,6 +51,8 @@ class RequestState:
         ``price`` × ``qty``. Raises `ValueError` when `data` is unusable for the event type.
         """
         payload = dict(data or {})
+        if self.preview is not None:
+            return False  # a preview is an editor's look, not the visitor's history
         if type == "dismiss":
             rule = self.ruleset.rule(str(payload.get("rule", "")))
             if rule is None or not rule.dismissible:

@@ -126,7 +126,57 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument(
         "--wide", action="store_true", help="the wide table: conversions, visitors, relative lift"
     )
+    report.add_argument(
+        "--holdout-share",
+        type=float,
+        help="the rule set's holdout share, e.g. 0.1: check each rule's treated/holdout "
+        "visitors against it (sample ratio mismatch, chi-square p < 0.001); without it the "
+        "check is skipped",
+    )
+    report.add_argument(
+        "--sequential",
+        action="store_true",
+        help="always-valid intervals (a confidence sequence) that stay honest however often "
+        "the report is read, instead of fixed-horizon ones",
+    )
+    report.add_argument(
+        "--sequential-tuning",
+        type=float,
+        default=5000,
+        metavar="VISITORS",
+        help="with --sequential: the visitors (both groups) at which decisions are usually "
+        "taken, where the sequence is tightest; keep it fixed for an experiment",
+    )
     report.set_defaults(handler=_report)
+
+    preview = sub.add_parser(
+        "preview-link",
+        help="a signed, short-lived link showing chosen rules (or the canonical page)",
+        formatter_class=defaults,
+    )
+    preview.add_argument("rules", help="the rule file (YAML) the rule ids are checked against")
+    forced = preview.add_mutually_exclusive_group(required=True)
+    forced.add_argument(
+        "--rule",
+        action="append",
+        metavar="ID",
+        help="a rule to show on its slot, whatever its condition (repeat for several)",
+    )
+    forced.add_argument(
+        "--canonical", action="store_true", help="the page without any personalization"
+    )
+    preview.add_argument("--url", default="/", help="the page (path or full URL) to link to")
+    preview.add_argument(
+        "--for",
+        dest="lifetime",
+        default="1h",
+        help="how long the link works (30m, 12h, 2d; at most 7d)",
+    )
+    preview.add_argument(
+        "--secret-keys",
+        help="comma-separated keys, newest first, as the site's (default: ETALAGE_SECRET_KEYS)",
+    )
+    preview.set_defaults(handler=_preview_link)
     return parser
 
 
@@ -251,7 +301,49 @@ def _report(args: argparse.Namespace) -> int:
         html=args.html,
         conversion=args.conversion,
         wide=args.wide,
+        holdout_share=args.holdout_share,
+        sequential=args.sequential,
+        sequential_tuning=args.sequential_tuning,
     )
+
+
+def _preview_link(args: argparse.Namespace) -> int:
+    from urllib.parse import urlsplit, urlunsplit
+
+    from etalage.cli.serve import secret_keys_from_env
+    from etalage.errors import RuleFileError
+    from etalage.middleware.preview import PREVIEW_PARAM, PreviewCodec
+    from etalage.recency import parse_duration
+    from etalage.rules import load_ruleset
+
+    keys = [k.strip() for k in (args.secret_keys or "").split(",") if k.strip()]
+    keys = keys or secret_keys_from_env()
+    if not keys:
+        print("error: give --secret-keys or set ETALAGE_SECRET_KEYS", file=sys.stderr)
+        return 1
+    try:
+        ruleset = load_ruleset(args.rules)
+    except RuleFileError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    unknown = [rule_id for rule_id in args.rule or () if ruleset.rule(rule_id) is None]
+    if unknown:
+        known = ", ".join(rule.id for rule in ruleset.rules)
+        print(f"error: {args.rules}: no rule {', '.join(unknown)} (rules: {known})", file=sys.stderr)
+        return 1
+    try:
+        token = PreviewCodec(keys).dumps(
+            rules=args.rule or (),
+            canonical=args.canonical,
+            lifetime=parse_duration(args.lifetime),
+        )
+    except ValueError as exc:
+        print(f"error: --for: {exc}", file=sys.stderr)
+        return 1
+    parts = urlsplit(args.url)
+    query = f"{parts.query}&" if parts.query else ""
+    print(urlunsplit(parts._replace(query=f"{query}{PREVIEW_PARAM}={token}")))
+    return 0
 
 
 class _WithDefaults(argparse.HelpFormatter):

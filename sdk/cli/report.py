@@ -15,6 +15,12 @@ Statistics (normal approximation, two independent proportions):
   the interval still straddles zero, how many visitors would detect a lift of the observed size
   (two-sided 5% test, 80% power, keeping the current treated/holdout split) or, when that is
   out of reach (over 100 times the current size), the smallest lift the current size detects.
+
+With ``--sequential`` the absolute lift's interval is an always-valid 95% confidence sequence
+instead (GrowthBook's normal-mixture boundary, `etalage.cli.stats.ConfidenceSequence`): wider,
+but honest however often the report is read. With ``--holdout-share`` each rule's visitor
+counts are checked against the split they were drawn with (a sample-ratio mismatch, chi-square
+p < 0.001, means the groups are not comparable and the lift should not be trusted).
 """
 
 from __future__ import annotations
@@ -27,6 +33,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
+
+from etalage.cli.stats import DEFAULT_TUNING, ConfidenceSequence, SampleRatio, sample_ratio_test
 
 Z_95 = 1.959963984540054  # the 97.5% quantile of the standard normal
 Z_POWER_80 = 0.8416212335729143  # its 80% quantile
@@ -60,15 +68,40 @@ class RuleLift:
     relative: float | None
     relative_ci: tuple[float, float] | None
     warning: str | None
+    srm: SampleRatio | None = None
+
+    @property
+    def srm_warning(self) -> str | None:
+        """The sample-ratio-mismatch warning, when the check ran and failed."""
+        if self.srm is None or not self.srm.mismatch:
+            return None
+        counts = " vs ".join(f"{count:,}" for count in self.srm.observed)
+        split = ":".join(f"{share * 100:.3g}" for share in self.srm.shares)
+        return (
+            f"sample ratio mismatch: {counts} visitors where {split} was expected, "
+            f"p={self.srm.p_value:.2g}"
+        )
+
+    @property
+    def warnings(self) -> list[str]:
+        """Every warning for this rule, the most serious first."""
+        return [w for w in (self.srm_warning, self.warning) if w]
 
 
-def absolute_lift(t: GroupStats, c: GroupStats) -> tuple[float, tuple[float, float]]:
-    """Difference of proportions with a Wald 95% interval (unpooled standard error)."""
+def absolute_lift(
+    t: GroupStats, c: GroupStats, sequence: ConfidenceSequence | None = None
+) -> tuple[float, tuple[float, float]]:
+    """Difference of proportions with a Wald 95% interval (unpooled standard error), or with
+    `sequence` the always-valid confidence sequence around it (same variance)."""
     diff = t.rate - c.rate
     if not t.visitors or not c.visitors:
         return diff, (-math.inf, math.inf)
-    se = math.sqrt(t.rate * (1 - t.rate) / t.visitors + c.rate * (1 - c.rate) / c.visitors)
-    return diff, (diff - Z_95 * se, diff + Z_95 * se)
+    variance = t.rate * (1 - t.rate) / t.visitors + c.rate * (1 - c.rate) / c.visitors
+    if sequence is None:
+        half = Z_95 * math.sqrt(variance)
+    else:
+        half = sequence.halfwidth(variance, t.visitors + c.visitors)
+    return diff, (diff - half, diff + half)
 
 
 def relative_lift(t: GroupStats, c: GroupStats) -> tuple[float | None, tuple[float, float] | None]:
@@ -115,8 +148,16 @@ def compute_lift(
     conversion: str = "purchase",
     since: datetime | None = None,
     until: datetime | None = None,
+    holdout_share: float | None = None,
+    sequence: ConfidenceSequence | None = None,
 ) -> list[RuleLift]:
-    """Compute per-rule lift from exposure and conversion events (naive times are UTC)."""
+    """Compute per-rule lift from exposure and conversion events (naive times are UTC).
+
+    `holdout_share` (the rule set's, between 0 and 1) runs the sample-ratio check on every rule
+    with visitors in both groups; `sequence` makes the absolute lift's interval always-valid.
+    """
+    if holdout_share is not None and not 0 < holdout_share < 1:
+        raise ValueError(f"the holdout share must be between 0 and 1, not {holdout_share}")
     since = _as_utc(since) if since else None
     until = _as_utc(until) if until else None
     first_exposure: dict[tuple[str, str], tuple[datetime, bool]] = {}
@@ -151,13 +192,20 @@ def compute_lift(
         treated, control = groups[rule][False], groups[rule][True]
         t = GroupStats(int(treated[0]), int(treated[1]), float(treated[2]))
         c = GroupStats(int(control[0]), int(control[1]), float(control[2]))
-        diff, ci = absolute_lift(t, c)
+        diff, ci = absolute_lift(t, c, sequence)
         rel, rel_ci = relative_lift(t, c)
-        results.append(RuleLift(rule, t, c, diff, ci, rel, rel_ci, _warning(t, c, ci)))
+        srm = None
+        if holdout_share is not None and t.visitors and c.visitors:
+            # a variant is one more group here, with its own share
+            srm = sample_ratio_test((t.visitors, c.visitors), (1 - holdout_share, holdout_share))
+        warning = _warning(t, c, ci, sequential=sequence is not None)
+        results.append(RuleLift(rule, t, c, diff, ci, rel, rel_ci, warning, srm))
     return results
 
 
-def _warning(t: GroupStats, c: GroupStats, ci: tuple[float, float]) -> str | None:
+def _warning(
+    t: GroupStats, c: GroupStats, ci: tuple[float, float], *, sequential: bool = False
+) -> str | None:
     if not c.visitors:
         return (
             "no holdout visitors: lift cannot be measured (a contextual rule, or holdout: 0 "
@@ -177,6 +225,8 @@ def _warning(t: GroupStats, c: GroupStats, ci: tuple[float, float]) -> str | Non
         )
     if not ci[0] <= 0 <= ci[1]:
         return None
+    if sequential:  # the sample sizes below are for a single, fixed-horizon look
+        return "inconclusive so far: the interval includes 0; it narrows as visitors accrue"
     needed = visitors_needed(t, c)
     if needed and needed[0] <= 100 * t.visitors and needed[1] <= 100 * c.visitors:
         return (
@@ -231,9 +281,9 @@ def format_narrow_table(results: list[RuleLift]) -> str:
             f"{r.rule[:22]:<22} {_rate(r.treated):>8} {_rate(r.holdout):>8} "
             f"{_absolute(r):>30} {visitors:>8}"
         )
-        if r.warning:
+        for warning in r.warnings:
             lines.extend(
-                textwrap.wrap(r.warning, 78, initial_indent="  ! ", subsequent_indent="    ")
+                textwrap.wrap(warning, 78, initial_indent="  ! ", subsequent_indent="    ")
             )
     if not results:
         lines.append("(no exposures found)")
@@ -258,41 +308,73 @@ def format_table(results: list[RuleLift]) -> str:
         holdout = f"{r.holdout.converters}/{r.holdout.visitors} {r.holdout.rate:6.2%}"
         absolute = _absolute(r)
         lines.append(f"{r.rule:<24} {treated:>24} {holdout:>24} {absolute:>28} {rel:>28}")
-        if r.warning:
-            lines.append(f"{'':<24} warning: {r.warning}")
+        lines.extend(f"{'':<24} warning: {warning}" for warning in r.warnings)
     if not results:
         lines.append("(no exposures found)")
     return "\n".join(lines)
 
 
+FIXED_HORIZON = "fixed-horizon 95% (valid when read once, at the planned size)"
+
+
+def interval_method(sequence: ConfidenceSequence | None) -> str:
+    """Which interval the report shows, in words, for its header."""
+    if sequence is None:
+        return FIXED_HORIZON
+    return f"always-valid 95% confidence sequences (tuned to {sequence.tuning:,.0f} visitors)"
+
+
 def _chart(results: list[RuleLift]) -> str:
-    """Inline SVG: per rule, the absolute lift (dot) and its 95% interval (bar) around zero."""
-    finite = [x for r in results for x in (*r.absolute_ci, r.absolute) if math.isfinite(x)]
-    span = max([abs(x) for x in finite] + [0.01]) * 1.15
-    width, row, left, right = 720, 34, 220, 30
-    height = row * max(len(results), 1) + 50
+    """Inline SVG, one small chart per rule stacked in one figure: the rule's absolute lift
+    (dot), its interval (bar) and zero (dashed) on the rule's own scale, its sample-ratio
+    warning above them."""
+    width, left, right = 640, 16, 16
+    panels, top = [], 0
+    for r in results:
+        panel, height = _panel(r, top, width, left, right)
+        panels.append(panel)
+        top += height
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" role="img" width="{width}" height="{top}" '
+        f'viewBox="0 0 {width} {top}" font-family="system-ui,sans-serif" font-size="13">'
+        "<title>Absolute lift in conversion rate per rule, with its interval</title>"
+        f"{''.join(panels)}</svg>"
+    )
+
+
+def _panel(r: RuleLift, top: int, width: int, left: int, right: int) -> tuple[str, int]:
+    """One rule's chart, `top` pixels down the figure; returns it and its height."""
+    low, high = r.absolute_ci
+    measurable = math.isfinite(low) and math.isfinite(high)
+    extent = max(abs(low), abs(high), abs(r.absolute)) if measurable else 0.0
+    span = max(extent, 0.01) * 1.15
+    warning = r.srm_warning
+    y = top + (52 if warning else 36)
+    height = y - top + 36
 
     def x(value: float) -> float:
         value = max(-span, min(span, value))
         return left + (value + span) / (2 * span) * (width - left - right)
 
+    name = html.escape(r.rule if len(r.rule) <= 60 else r.rule[:59] + "…")
     parts = [
-        f"<title>Absolute lift in conversion rate per rule, 95% intervals</title>"
-        f'<line x1="{x(0):.1f}" y1="8" x2="{x(0):.1f}" y2="{height - 28}" '
-        'stroke="#888" stroke-dasharray="4"/>'
+        f'<line x1="{x(0):.1f}" y1="{y - 14}" x2="{x(0):.1f}" y2="{y + 14}" stroke="#888" '
+        f'stroke-dasharray="4"/><text x="{left}" y="{top + 16}" font-weight="600">{name}</text>'
     ]
-    for i, r in enumerate(results):
-        y = 26 + i * row
-        name = html.escape(r.rule if len(r.rule) <= 28 else r.rule[:27] + "…")
-        parts.append(f'<text x="{left - 10}" y="{y + 4}" text-anchor="end">{name}</text>')
-        low, high = r.absolute_ci
-        if not (math.isfinite(low) and math.isfinite(high)):
-            parts.append(
-                f'<text x="{x(0) + 8:.1f}" y="{y + 4}" fill="#777">no holdout or no treated '
-                "visitors</text>"
-            )
-            continue
+    if warning:
+        parts.append(
+            f'<text x="{left}" y="{top + 34}" fill="#8a5a00" font-size="12">'
+            f"{html.escape(warning)}</text>"
+        )
+    if not measurable:
+        parts.append(
+            f'<text x="{x(0) + 8:.1f}" y="{y + 4}" fill="#777">no holdout or no treated '
+            "visitors</text>"
+        )
+    else:
         color = "#2f7d4a" if low > 0 else "#b33" if high < 0 else "#777"
+        if warning:
+            color = "#b8860b"  # groups that do not match their draw: no verdict either way
         label = f"{r.rule}: {r.absolute:+.2%} [{low:+.2%}, {high:+.2%}]"
         parts.append(
             f'<g><title>{html.escape(label)}</title><line x1="{x(low):.1f}" y1="{y}" '
@@ -300,28 +382,23 @@ def _chart(results: list[RuleLift]) -> str:
             f'stroke-linecap="round"/><circle cx="{x(r.absolute):.1f}" cy="{y}" r="6" '
             f'fill="{color}"/></g>'
         )
-    axis = height - 10
     for value, anchor in ((-span, "start"), (0.0, "middle"), (span, "end")):
         parts.append(
-            f'<text x="{x(value):.1f}" y="{axis}" text-anchor="{anchor}" fill="#555">'
-            f"{value:+.1%}</text>"
+            f'<text x="{x(value):.1f}" y="{y + 30}" text-anchor="{anchor}" fill="#555" '
+            f'font-size="11">{value:+.1%}</text>'
         )
-    return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" role="img" width="{width}" height="{height}" '
-        f'viewBox="0 0 {width} {height}" font-family="system-ui,sans-serif" font-size="13">'
-        f"{''.join(parts)}</svg>"
-    )
+    return "".join(parts), height
 
 
-def render_html(results: list[RuleLift], *, subtitle: str = "") -> str:
-    """A self-contained HTML page (no external assets): the lift chart and the full table."""
+def render_html(results: list[RuleLift], *, subtitle: str = "", method: str = FIXED_HORIZON) -> str:
+    """A self-contained HTML page (no external assets): a lift chart per rule and the table."""
     rows = "".join(
         f"<tr><td>{html.escape(r.rule)}</td>"
         f"<td>{r.treated.converters} / {r.treated.visitors}</td><td>{r.treated.rate:.2%}</td>"
         f"<td>{r.holdout.converters} / {r.holdout.visitors}</td><td>{r.holdout.rate:.2%}</td>"
         f"<td>{_absolute(r)}</td>"
         f"<td>{_relative(r)}</td>"
-        f"<td>{html.escape(r.warning or '')}</td></tr>"
+        f"<td>{'<br>'.join(html.escape(w) for w in r.warnings)}</td></tr>"
         for r in results
     )
     if not results:
@@ -337,12 +414,13 @@ def render_html(results: list[RuleLift], *, subtitle: str = "") -> str:
         ".note{color:#555}</style></head><body>"
         "<h1>Personalization lift per rule</h1>"
         f'<p class="note">{html.escape(subtitle)}</p>'
-        "<p>Absolute lift in conversion rate, treated versus holdout visitors, with 95% "
-        "confidence intervals: green, above zero; red, below; grey, not distinguishable "
-        "from zero.</p>"
-        + _chart(results)
+        f'<p class="note">Intervals: {html.escape(method)}.</p>'
+        "<p>Per rule, the absolute lift in conversion rate of treated versus holdout visitors "
+        "and its interval, each on its own scale: green, above zero; red, below; grey, not "
+        "distinguishable from zero; amber, groups that do not match their draw.</p>"
+        + (_chart(results) if results else "")
         + "<table><tr><th>rule</th><th>treated conv / visitors</th><th>rate</th>"
-        "<th>holdout conv / visitors</th><th>rate</th><th>absolute lift [95% CI]</th>"
+        "<th>holdout conv / visitors</th><th>rate</th><th>absolute lift [95%]</th>"
         f"<th>relative lift [95% CI]</th><th>note</th></tr>{rows}</table></body></html>\n"
     )
 
@@ -377,6 +455,9 @@ def run_report(
     html: str | None = None,
     conversion: str = "purchase",
     wide: bool = False,
+    holdout_share: float | None = None,
+    sequential: bool = False,
+    sequential_tuning: float = DEFAULT_TUNING,
 ) -> int:
     """The `etalage report` command: read the events, print the table, write the HTML page."""
     from etalage.events import iter_events
@@ -384,6 +465,13 @@ def run_report(
     try:
         start = _moment(since, "--since")
         end = _moment(until, "--until", end_of_day=True)
+        if holdout_share is not None and not 0 < holdout_share < 1:
+            raise ValueError(f"--holdout-share: a share between 0 and 1, not {holdout_share}")
+        if sequential_tuning <= 0:
+            raise ValueError(
+                f"--sequential-tuning: a positive number of visitors, not {sequential_tuning}"
+            )
+        sequence = ConfidenceSequence(tuning=sequential_tuning) if sequential else None
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -407,7 +495,12 @@ def run_report(
 
     try:
         results = compute_lift(
-            counted(iter_events(source)), conversion=conversion, since=start, until=end
+            counted(iter_events(source)),
+            conversion=conversion,
+            since=start,
+            until=end,
+            holdout_share=holdout_share,
+            sequence=sequence,
         )
     except ImportError:
         print(
@@ -424,6 +517,10 @@ def run_report(
         f"{counts['conversions']} {conversion} conversions) from {source}{window}"
     )
     print(summary)
+    method = interval_method(sequence)
+    print(f"intervals: {method}")
+    if holdout_share is None:
+        print("sample-ratio check skipped: --holdout-share gives the split to check against")
     if counts["events"] and not counts["conversions"]:
         others = ", ".join(sorted(seen_conversions)) or "none"
         print(
@@ -435,7 +532,7 @@ def run_report(
     if html:
         try:
             with open(html, "w", encoding="utf-8") as handle:
-                handle.write(render_html(results, subtitle=summary))
+                handle.write(render_html(results, subtitle=summary, method=method))
         except OSError as exc:
             print(f"error: cannot write {html}: {exc}", file=sys.stderr)
             return 1

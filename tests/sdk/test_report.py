@@ -20,11 +20,13 @@ from etalage.cli.report import (
     absolute_lift,
     compute_lift,
     detectable_lift,
+    format_narrow_table,
     format_table,
     relative_lift,
     render_html,
     visitors_needed,
 )
+from etalage.cli.stats import ConfidenceSequence
 
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
 
@@ -391,3 +393,142 @@ def test_a_conversion_that_never_occurs_is_warned_about(tmp_path, capsys):
     assert main(["report", str(events_file), "--conversion", "subscribe"]) == 0
     err = capsys.readouterr().err
     assert "no 'subscribe' conversion" in err and "conversions seen: purchase" in err
+
+
+# -- the sample-ratio check -------------------------------------------------------------------
+
+
+def test_a_split_far_from_the_holdout_share_is_a_sample_ratio_mismatch():
+    (lift,) = compute_lift(cohort("r", (1200, 180), (300, 30)), holdout_share=0.1)
+    reference = stats.chisquare([1200, 300], [1350, 150])
+    assert lift.srm.chi2 == pytest.approx(reference.statistic, rel=1e-12)
+    assert lift.srm.p_value == pytest.approx(reference.pvalue, rel=1e-9)
+    assert lift.srm_warning.startswith(
+        "sample ratio mismatch: 1,200 vs 300 visitors where 90:10 was expected, p="
+    )
+    assert lift.warnings[0] == lift.srm_warning  # the most serious first
+
+
+@pytest.mark.parametrize(
+    ("treated", "holdout", "share"),
+    [
+        ((905, 90), (95, 10), 0.1),  # p = 0.09: chance
+        ((1200, 180), (300, 30), None),  # no share given: not checked
+        ((1200, 180), (0, 0), 0.1),  # no holdout at all is a warning of its own
+    ],
+)
+def test_no_sample_ratio_warning_without_evidence_or_a_share(treated, holdout, share):
+    (lift,) = compute_lift(cohort("r", treated, holdout), holdout_share=share)
+    assert lift.srm_warning is None
+    assert (lift.srm is None) == (share is None or not holdout[0])
+
+
+@pytest.mark.parametrize("share", [0, 1, 1.5, -0.1])
+def test_the_holdout_share_must_be_a_share(share):
+    with pytest.raises(ValueError):
+        compute_lift([], holdout_share=share)
+
+
+def test_tables_and_html_show_the_sample_ratio_warning():
+    results = compute_lift(cohort("r", (1200, 180), (300, 30)), holdout_share=0.1)
+    narrow = format_narrow_table(results)
+    assert "  ! sample ratio mismatch: 1,200 vs 300 visitors where 90:10" in narrow
+    assert max(len(line) for line in narrow.splitlines()) <= 80
+    assert "warning: sample ratio mismatch: 1,200 vs 300" in format_table(results)
+    page = render_html(results)
+    svg = ET.fromstring(re.search(r"<svg.*</svg>", page).group(0))
+    texts = [t.text or "" for t in svg.iter("{http://www.w3.org/2000/svg}text")]
+    assert any(t.startswith("sample ratio mismatch: 1,200 vs 300") for t in texts)
+
+
+# -- always-valid intervals -------------------------------------------------------------------
+
+
+def test_sequential_intervals_are_the_confidence_sequence_around_the_lift():
+    # 150/1000 vs 100/1000, tuned to 5,000 visitors: half-width 0.046069 (hand-worked in
+    # tests/cli/test_stats.py), against 0.028905 for the fixed-horizon interval
+    (lift,) = compute_lift(cohort("r", (1000, 150), (1000, 100)), sequence=ConfidenceSequence())
+    assert lift.absolute == pytest.approx(0.05)
+    assert lift.absolute_ci == pytest.approx((0.05 - 0.046069, 0.05 + 0.046069), abs=1e-6)
+    (fixed,) = compute_lift(cohort("r", (1000, 150), (1000, 100)))
+    assert lift.relative_ci == fixed.relative_ci  # only the absolute lift's interval changes
+
+
+def test_sequential_intervals_are_symmetric_and_wider_than_fixed_ones():
+    for treated, holdout in (((1000, 150), (1000, 100)), ((1000, 100), (1000, 150))):
+        events = cohort("r", treated, holdout)
+        (seq,) = compute_lift(events, sequence=ConfidenceSequence())
+        (fixed,) = compute_lift(events)
+        low, high = seq.absolute_ci
+        assert seq.absolute - low == pytest.approx(high - seq.absolute, rel=1e-12)
+        assert low < fixed.absolute_ci[0] and fixed.absolute_ci[1] < high
+    widths = [
+        compute_lift(cohort("r", t, h), sequence=ConfidenceSequence())[0].absolute_ci
+        for t, h in (((1000, 150), (1000, 100)), ((1000, 100), (1000, 150)))
+    ]
+    assert widths[0][1] - widths[0][0] == pytest.approx(widths[1][1] - widths[1][0], rel=1e-12)
+
+
+def test_a_sequential_report_gives_no_fixed_horizon_sample_size():
+    events = cohort("r", (1000, 120), (1000, 100))
+    (lift,) = compute_lift(events, sequence=ConfidenceSequence())
+    assert lift.warning.startswith("inconclusive so far: the interval includes 0")
+    assert "would detect" not in lift.warning
+    assert "would detect" in compute_lift(events)[0].warning
+
+
+def test_an_empty_group_has_an_unbounded_sequence_too():
+    _, ci = absolute_lift(GroupStats(10, 2, 0), GroupStats(0, 0, 0), ConfidenceSequence())
+    assert ci == (-math.inf, math.inf)
+
+
+# -- one chart per rule -----------------------------------------------------------------------
+
+
+def test_each_rule_has_its_own_chart_with_its_own_zero_line_and_scale():
+    results = compute_lift(
+        cohort("big", (1000, 400), (1000, 100)) + cohort("small", (1000, 110), (1000, 100))
+    )
+    svg = ET.fromstring(re.search(r"<svg.*</svg>", render_html(results)).group(0))
+    ns = "{http://www.w3.org/2000/svg}"
+    zeros = [line for line in svg.iter(f"{ns}line") if line.get("stroke-dasharray")]
+    assert len(zeros) == 2
+    scales = [t.text for t in svg.iter(f"{ns}text") if t.get("text-anchor") == "end"]
+    assert len(scales) == 2 and scales[0] != scales[1]  # +30 points against +1: own scales
+    bars = [g.find(f"{ns}line") for g in svg.iter(f"{ns}g")]
+    for zero, bar in zip(zeros, bars, strict=True):
+        assert float(zero.get("y1")) < float(bar.get("y1")) < float(zero.get("y2"))
+
+
+# -- the command, with the new flags ----------------------------------------------------------
+
+
+def test_the_report_names_its_interval_method_and_skips_the_ratio_check_unasked(tmp_path, capsys):
+    events_file = tmp_path / "events.jsonl"
+    write_events(events_file, cohort("r", (1000, 150), (1000, 100)))
+    assert main(["report", str(events_file)]) == 0
+    out = capsys.readouterr().out
+    assert "intervals: fixed-horizon 95%" in out
+    assert "sample-ratio check skipped" in out
+    out_html = tmp_path / "report.html"
+    assert main(["report", str(events_file), "--sequential", "--html", str(out_html)]) == 0
+    out = capsys.readouterr().out
+    assert "intervals: always-valid 95% confidence sequences (tuned to 5,000 visitors)" in out
+    assert "+5.00% [+0.39%, +9.61%]" in out  # 0.05 -+ 0.046069
+    assert "always-valid 95% confidence sequences" in out_html.read_text()
+    assert main(["report", str(events_file), "--sequential", "--sequential-tuning", "2000"]) == 0
+    assert "(tuned to 2,000 visitors)" in capsys.readouterr().out
+
+
+def test_the_report_command_checks_the_sample_ratio(tmp_path, capsys):
+    events_file = tmp_path / "events.jsonl"
+    write_events(events_file, cohort("r", (1200, 180), (300, 30)))
+    assert main(["report", str(events_file), "--holdout-share", "0.1"]) == 0
+    out = capsys.readouterr().out
+    assert "sample ratio mismatch: 1,200 vs 300 visitors where 90:10 was expected" in out
+    assert "skipped" not in out
+    assert max(len(line) for line in out.splitlines()[1:]) <= 80
+    assert main(["report", str(events_file), "--holdout-share", "0.2"]) == 0
+    assert "sample ratio mismatch" not in capsys.readouterr().out  # 80:20 is what was drawn
+    assert main(["report", str(events_file), "--holdout-share", "10"]) == 2
+    assert "--holdout-share" in capsys.readouterr().err
