@@ -51,7 +51,9 @@ class EtalageMiddleware:
     (``{"channel": ["email", "phone"]}``); `conversions` the event types measured as
     conversions; `forget_cookies` the site's cookies "forget me" deletes too;
     `allowed_origins` the origins (``https://shop.example``) whose forms may post to the
-    endpoints besides the request's own (behind a proxy that rewrites ``Host``).
+    endpoints besides the request's own (behind a proxy that rewrites ``Host``);
+    `trusted_edge` the CDN (``"cloudflare"``, ``"cloudfront"``, ``"fastly"``, ``"vercel"``)
+    whose geolocation headers become ``request.country`` and ``request.region``.
     """
 
     def __init__(
@@ -76,6 +78,7 @@ class EtalageMiddleware:
         conversions: Collection[str] | None = None,
         forget_cookies: Sequence[str] = (),
         allowed_origins: Sequence[str] = (),
+        trusted_edge: str | None = None,
         request_time: RequestTime | None = None,
         page_footer: PageFooter | None = None,
     ) -> None:
@@ -97,6 +100,7 @@ class EtalageMiddleware:
             conversions=DEFAULT_CONVERSIONS if conversions is None else frozenset(conversions),
             forget_cookies=tuple(forget_cookies),
             allowed_origins=normalized_origins(allowed_origins),
+            trusted_edge=trusted_edge,
         )
         self.settings = settings
         if isinstance(rules, str | Path):

@@ -8,6 +8,7 @@ from datetime import timedelta
 from types import MappingProxyType
 
 from etalage.errors import ConfigError
+from etalage.request_facts import TRUSTED_EDGES
 
 CONSENT_MAX_AGE = timedelta(days=365)
 DEFAULT_CONVERSIONS = frozenset({"add_to_cart", "purchase"})
@@ -35,6 +36,9 @@ class Settings:
     #: Origins whose forms may post to the endpoints besides the request's own (normalized
     #: by `origin.normalized_origins`), e.g. the public origin behind a Host-rewriting proxy.
     allowed_origins: tuple[str, ...] = ()
+    #: The CDN in front of the site whose geolocation headers are believed (`TRUSTED_EDGES`);
+    #: None reads no such header, since anyone can send them.
+    trusted_edge: str | None = None
 
     def __post_init__(self) -> None:
         if not self.prefix.startswith("/") or not self.prefix.endswith("/"):
@@ -52,4 +56,8 @@ class Settings:
                     f"preference_choices[{key!r}]: a non-empty list of choices for a field "
                     f"other than {', '.join(sorted(FREE_TEXT_PREFERENCES))}"
                 )
-
+        if self.trusted_edge is not None and self.trusted_edge not in TRUSTED_EDGES:
+            raise ConfigError(
+                f"trusted_edge must be one of {', '.join(TRUSTED_EDGES)} (or None): "
+                f"{self.trusted_edge!r}"
+            )

@@ -53,9 +53,11 @@ class VisitorLoader:
         now = self.clock()
         if self.request_time is not None:
             now = self.request_time(scope, now)
-        facts = RequestFacts.from_scope(scope, ruleset.site.timezone, now)
-        cookies = parse_cookie_header(scope.get("headers", []))
         settings = self.settings
+        facts = RequestFacts.from_scope(
+            scope, ruleset.site.timezone, now, trusted_edge=settings.trusted_edge
+        )
+        cookies = parse_cookie_header(scope.get("headers", []))
         consent, consent_reissue = self.consent_codec.read(
             cookies.get(settings.consent_cookie_name)
         )

@@ -30,10 +30,14 @@ class Attribute:
 
     kind: str
     values: tuple[Any, ...] | None = None
+    #: For text of a fixed form: the pattern every value matches in full, and how to say it.
+    form: tuple[re.Pattern[str], str] | None = None
 
     def describe(self) -> str:
         """The values in a few words: ``mobile, tablet, desktop``, ``0..23``, ``a number``."""
         values = self.values
+        if self.form is not None:
+            return self.form[1]
         if values is None:
             return _KIND_WORDS[self.kind]
         if all(type(v) is int for v in values) and list(values) == list(
@@ -56,6 +60,8 @@ class Attribute:
             return not any(
                 value == v and isinstance(value, bool) == isinstance(v, bool) for v in self.values
             )
+        if self.form is not None:
+            return not isinstance(value, str) or not self.form[0].fullmatch(value)
         if self.kind == "number":
             return isinstance(value, bool) or not isinstance(value, int | float)
         if self.kind in ("text", "date"):
@@ -68,6 +74,13 @@ DATE = Attribute("date")
 NUMBER = Attribute("number")
 BOOLEAN = Attribute("boolean", (True, False))
 LIST = Attribute("list")
+COUNTRY = Attribute(
+    "text", form=(re.compile("[A-Z]{2}"), "a two-letter country code in capitals, e.g. 'DE'")
+)
+REGION = Attribute(
+    "text",
+    form=(re.compile("[A-Z0-9]{1,3}"), "a region code in capitals, e.g. 'BY' (of DE-BY)"),
+)
 
 _KIND_WORDS = {
     "text": "text",
@@ -119,6 +132,8 @@ ATTRIBUTES: Mapping[str, Attribute] = {
     "request.path": TEXT,
     "request.referrer_host": TEXT,
     "request.locale": TEXT,
+    "request.country": COUNTRY,  # only behind a `trusted_edge`
+    "request.region": REGION,
     "time.hour": Attribute("number", tuple(range(24))),
     "time.weekday": Attribute("number", tuple(range(7))),
     "time.date": DATE,

@@ -1,4 +1,5 @@
-"""Event sinks for exposures and conversions: a JSON-lines file (default) or a Redis stream.
+"""Event sinks for exposures and conversions: a JSON-lines file (default), a Redis stream or
+an HTTP(S) webhook receiving batches of JSON lines.
 
 Both sinks share one small interface (`EventSink`): ``emit(event)`` and ``close()``.
 
@@ -12,11 +13,14 @@ Loss happens only where it must, is counted, and is logged once per episode:
 - the queue is full (the backend is far slower than the traffic): ``dropped``;
 - the backend fails (disk full, Redis down): the JSON-lines sink counts ``lost`` and retries the
   file with the next batch; the Redis sink keeps up to ``buffer`` events and sends them when
-  Redis is back (at-least-once), counting only what overflowed that buffer as ``lost``.
+  Redis is back (at-least-once), counting only what overflowed that buffer as ``lost``; the
+  webhook sink does the same with its receiver, retrying with exponential back-off.
 """
 
 from __future__ import annotations
 
+import base64
+import http.client
 import json
 import logging
 import os
@@ -24,12 +28,14 @@ import queue
 import stat
 import threading
 import time
+import urllib.error
+import urllib.request
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Protocol
-from urllib.parse import parse_qsl, urlencode, urlsplit
+from typing import Any, NamedTuple, Protocol
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 from etalage.errors import ConfigError
 
@@ -67,8 +73,8 @@ class _ThreadedSink:
     """A bounded queue drained by one writer thread, in batches.
 
     Subclasses implement `_write(batch)` (called on the writer thread only, never raising) and
-    may implement `_start`, `_finish` and `_idle_timeout` (seconds until `_write([])` should be
-    called again to retry held-back events; None: only when events arrive).
+    may implement `_start`, `_finish`, `_flush_held` and `_idle_timeout` (seconds until
+    `_write([])` should be called again to retry held-back events; None: only when events arrive).
     """
 
     batch_size = 500
@@ -193,6 +199,8 @@ class _ThreadedSink:
                 self._guarded(self._write, batch)
                 if self._overflow_logged and self._queue.empty():
                     self._overflow_logged = False  # drained: a new overflow is a new episode
+            if markers:
+                self._guarded(self._flush_held)
             for marker in markers:
                 marker.done.set()
         self._guarded(self._finish)
@@ -221,6 +229,9 @@ class _ThreadedSink:
 
     def _idle_timeout(self) -> float | None:
         return None
+
+    def _flush_held(self) -> None:
+        """Send events held back for a fuller batch, when `flush` asks (not during back-off)."""
 
     def _finish(self) -> None:
         """Release resources after the last write."""
@@ -558,13 +569,277 @@ class RedisStreamSink(_ThreadedSink):
         self._redis.close()
 
 
+WEBHOOK_SCHEMES = ("http://", "https://")
+# Answers worth sending the same batch again for; any other non-2xx answer rejects the batch.
+_RETRY_STATUSES = frozenset({408, 425, 429})
+
+
+class _Failure(NamedTuple):
+    """Why a POST failed, and whether sending the same batch again may work."""
+
+    reason: str
+    retry: bool
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """Refuse redirects: urllib would follow a 302 as a GET and drop the batch unnoticed."""
+
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+def _public_url(url: str) -> str:
+    """`url` fit for a log line: scheme, host, port and path; no credentials, no query."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    port = f":{parts.port}" if parts.port else ""
+    secret = "***@" if parts.username or parts.password else ""
+    return f"{parts.scheme}://{secret}{host}{port}{parts.path}"
+
+
+class WebhookSink(_ThreadedSink):
+    """POST events in batches to an HTTP(S) endpoint, one JSON object per line (NDJSON).
+
+    Each request carries up to `batch_size` events as ``Content-Type: application/x-ndjson``; a
+    batch goes when it is full or when its oldest event has waited `flush_interval` seconds. Any
+    2xx answer takes the batch. A failed connection, a timeout, 5xx, 408, 425 or 429 keep the
+    batch and retry it after ``backoff * 2**n`` seconds (at most `max_backoff`), in order; after
+    `max_retries` retries of one batch it is given up (None: retry until delivered). Any other
+    answer (3xx, 4xx) rejects the batch: it is counted ``lost`` and logged.
+
+    While the endpoint is failing, up to `max_buffer` events are held, the oldest dropped beyond
+    that (counted ``lost``, one warning per outage, the count logged when the endpoint is back).
+    ``emit`` never blocks nor raises: all HTTP happens on the writer thread. ``close`` sends what
+    is held, one attempt per batch, and counts the rest ``lost``.
+
+    Credentials in the URL (``https://user:token@host/path``) become a Basic ``Authorization``
+    header; log lines show the URL without credentials or query. `headers` are added to every
+    request (e.g. ``{"Authorization": "Bearer ..."}``). `clock` is injectable for tests.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        batch_size: int = 100,
+        flush_interval: float = 1.0,
+        max_buffer: int = 10_000,
+        timeout: float = 2.0,
+        max_retries: int | None = None,
+        backoff: float = 0.5,
+        max_backoff: float = 30.0,
+        headers: dict[str, str] | None = None,
+        max_queue: int = 100_000,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        parts = urlsplit(url)
+        if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+            raise ConfigError(f"event webhook {_public_url(url)!r}: an http(s) URL is required")
+        if batch_size < 1:
+            raise ConfigError("batch_size must be at least 1")
+        if max_buffer < batch_size:
+            raise ConfigError("max_buffer must be at least batch_size")
+        if flush_interval < 0 or backoff < 0 or max_backoff < backoff or timeout <= 0:
+            raise ConfigError(
+                "flush_interval and backoff must be >= 0, max_backoff >= backoff, timeout > 0"
+            )
+        if max_retries is not None and max_retries < 0:
+            raise ConfigError("max_retries must be >= 0 or None")
+        self.url = _public_url(url)
+        self.batch_size = batch_size
+        self.flush_interval = flush_interval
+        self.max_buffer = max_buffer
+        self.timeout = timeout
+        self.max_retries = max_retries
+        self.backoff = backoff
+        self.max_backoff = max_backoff
+        self._clock = clock
+        self._headers = {
+            "Content-Type": "application/x-ndjson",
+            "User-Agent": "etalage-webhook",
+            **(headers or {}),
+        }
+        netloc = parts.netloc.rpartition("@")[2]
+        if parts.username is not None or parts.password is not None:
+            pair = f"{unquote(parts.username or '')}:{unquote(parts.password or '')}"
+            self._headers.setdefault(
+                "Authorization", "Basic " + base64.b64encode(pair.encode()).decode("ascii")
+            )
+        self._target = urlunsplit((parts.scheme, netloc, parts.path or "/", parts.query, ""))
+        self._opener = urllib.request.build_opener(_NoRedirect)
+        self._pending: deque[bytes] = deque()  # encoded lines, oldest first
+        self._oldest_at = 0.0  # clock() when the oldest held event arrived
+        self._failures = 0  # consecutive failures of the batch at the head
+        self._retry_at = 0.0
+        self._down = False
+        self._drop_logged = False
+        self._lost_in_outage = 0
+        self._rejecting = False
+        super().__init__(max_queue=max_queue)
+
+    @property
+    def pending(self) -> int:
+        """Events held back: waiting for a fuller batch, or for the endpoint to recover."""
+        return len(self._pending)
+
+    def _idle_timeout(self) -> float | None:
+        if not self._pending:
+            return None
+        due = self._retry_at if self._failures else self._oldest_at + self.flush_interval
+        return max(0.0, due - self._clock())
+
+    def _write(self, events: list[dict[str, Any]]) -> None:
+        for event in events:
+            try:
+                line = _encode(event)
+            except (TypeError, ValueError) as exc:
+                self.lost += 1
+                logger.error("etalage: event not JSON-serializable, skipped: %s", exc)
+                continue
+            if not self._pending:
+                self._oldest_at = self._clock()
+            self._pending.append(line)
+        self._trim()
+        self._send(force=False)
+
+    def _flush_held(self) -> None:
+        self._send(force=True)
+
+    def _finish(self) -> None:
+        self._send(force=True, final=True)
+        if self._pending:
+            self.lost += len(self._pending)
+            logger.error(
+                "etalage: event webhook %s: %d events not delivered at shutdown",
+                self.url,
+                len(self._pending),
+            )
+            self._pending.clear()
+
+    def _trim(self) -> None:
+        overflow = len(self._pending) - self.max_buffer
+        if overflow <= 0:
+            return
+        for _ in range(overflow):
+            self._pending.popleft()
+        self.lost += overflow
+        self._lost_in_outage += overflow
+        if not self._drop_logged:
+            self._drop_logged = True
+            logger.warning(
+                "etalage: event webhook %s: buffer full (%d events), dropping the oldest",
+                self.url,
+                self.max_buffer,
+            )
+
+    def _send(self, *, force: bool, final: bool = False) -> None:
+        """Post held batches that are due; stop at the first failure (order is kept)."""
+        while self._pending:
+            now = self._clock()
+            if self._failures and now < self._retry_at and not final:
+                return
+            full = len(self._pending) >= self.batch_size
+            if not (full or force or now - self._oldest_at >= self.flush_interval):
+                return
+            count = min(len(self._pending), self.batch_size)
+            body = b"".join(self._pending[n] for n in range(count))
+            failure = self._post(body)
+            if failure is None:
+                self._delivered(count)
+            elif not failure.retry:
+                self._rejected(count, failure.reason)
+            else:
+                self._failed(count, failure.reason)
+                if final or self._failures:
+                    return
+
+    def _post(self, body: bytes) -> _Failure | None:
+        """POST one body: None when the endpoint took it, else why not."""
+        request = urllib.request.Request(
+            self._target, data=body, headers=self._headers, method="POST"
+        )
+        try:
+            with self._opener.open(request, timeout=self.timeout) as response:
+                response.read()
+        except urllib.error.HTTPError as exc:
+            exc.close()
+            retry = exc.code >= 500 or exc.code in _RETRY_STATUSES
+            return _Failure(f"HTTP {exc.code}", retry=retry)
+        except urllib.error.URLError as exc:
+            return _Failure(str(exc.reason), retry=True)
+        except (OSError, http.client.HTTPException) as exc:
+            return _Failure(f"{type(exc).__name__}: {exc}", retry=True)
+        return None
+
+    def _take(self, count: int) -> None:
+        for _ in range(count):
+            self._pending.popleft()
+        if self._pending:
+            self._oldest_at = self._clock()
+
+    def _delivered(self, count: int) -> None:
+        self._take(count)
+        self.written += count
+        self._failures = 0
+        self._rejecting = False
+        if self._down:
+            self._down = False
+            logger.warning(
+                "etalage: event webhook %s is back (%d events dropped while it was down)",
+                self.url,
+                self._lost_in_outage,
+            )
+        self._drop_logged = False
+        self._lost_in_outage = 0
+
+    def _rejected(self, count: int, reason: str) -> None:
+        self._take(count)
+        self.lost += count
+        self._failures = 0
+        if not self._rejecting:
+            self._rejecting = True
+            logger.error(
+                "etalage: event webhook %s rejected a batch (%s), events lost", self.url, reason
+            )
+
+    def _failed(self, count: int, reason: str) -> None:
+        self._failures += 1
+        if not self._down:
+            self._down = True
+            logger.error(
+                "etalage: event webhook %s unavailable (%s), holding up to %d events and retrying",
+                self.url,
+                reason,
+                self.max_buffer,
+            )
+        if self.max_retries is not None and self._failures > self.max_retries:
+            self._take(count)
+            self.lost += count
+            self._lost_in_outage += count
+            self._failures = 0
+            logger.error(
+                "etalage: event webhook %s: %d events given up after %d retries",
+                self.url,
+                count,
+                self.max_retries,
+            )
+            return
+        pause = min(self.max_backoff, self.backoff * 2 ** min(self._failures - 1, 30))
+        self._retry_at = self._clock() + pause
+
+
 def make_sink(target: EventSink | str | os.PathLike[str] | None) -> EventSink | None:
-    """An event sink from a sink object, a JSON-lines path or a ``redis://`` URL (or None)."""
+    """An event sink from a sink object, a JSON-lines path, a ``redis://`` URL or an
+    ``http(s)://`` webhook URL (or None)."""
     if target is None or not isinstance(target, str | os.PathLike):
         return target
     text = str(target)
     if text.startswith(REDIS_SCHEMES):
         return RedisStreamSink(text)
+    if text.lower().startswith(WEBHOOK_SCHEMES):
+        return WebhookSink(text)
     return JsonLinesSink(text)
 
 

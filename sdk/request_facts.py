@@ -1,4 +1,5 @@
-"""`RequestFacts`: what the current request alone says (device, path, query, time).
+"""`RequestFacts`: what the current request alone says (device, path, query, time, and the
+country a trusted CDN located it in).
 
 These facts need no consent: they are about this request, not the person, and are never stored.
 """
@@ -19,6 +20,22 @@ MAX_QUERY_VALUE = 200
 MAX_QUERY_KEYS = 20
 MAX_LANGUAGES = 20
 _PREFETCH_HEADERS = (b"sec-purpose", b"purpose", b"x-moz", b"x-purpose")
+
+#: The request headers in which each CDN that `trusted_edge` may name states the country and the
+#: region it located the visitor in. Cloudflare sends ``CF-IPCountry`` by default and
+#: ``cf-region-code`` with its "Add visitor location headers" managed transform; CloudFront
+#: sends its two when the origin request policy forwards them; Fastly sends none by default:
+#: the service sets these two itself (``client.geo.country_code`` and ``client.geo.region`` in
+#: VCL). No IP header is ever read.
+EDGE_GEO_HEADERS: Mapping[str, tuple[bytes, bytes]] = {
+    "cloudflare": (b"cf-ipcountry", b"cf-region-code"),
+    "cloudfront": (b"cloudfront-viewer-country", b"cloudfront-viewer-country-region"),
+    "fastly": (b"fastly-geo-country", b"fastly-geo-region"),
+    "vercel": (b"x-vercel-ip-country", b"x-vercel-ip-country-region"),
+}
+TRUSTED_EDGES = tuple(EDGE_GEO_HEADERS)
+_COUNTRY = re.compile(rb"[A-Za-z]{2}")
+_REGION = re.compile(rb"[A-Za-z0-9]{1,3}")
 
 #: Automated clients that user-agents (ua-parser-builtins 202610) takes for people. It already
 #: flags GPTBot, OAI-SearchBot, ClaudeBot, PerplexityBot, Googlebot, bingbot, CCBot, Scrapy,
@@ -84,10 +101,23 @@ class RequestFacts:
     is_https: bool = False
     referrer_host: str | None = None
     locale: str | None = None
+    country: str | None = None
+    region: str | None = None
 
     @classmethod
-    def from_scope(cls, scope: Mapping[str, Any], timezone: tzinfo, now: datetime) -> RequestFacts:
-        """Read the facts from an ASGI HTTP scope."""
+    def from_scope(
+        cls,
+        scope: Mapping[str, Any],
+        timezone: tzinfo,
+        now: datetime,
+        *,
+        trusted_edge: str | None = None,
+    ) -> RequestFacts:
+        """Read the facts from an ASGI HTTP scope.
+
+        The country and region come from the geolocation headers of `trusted_edge` (one of
+        `TRUSTED_EDGES`) only; without it they are absent, whatever the request claims.
+        """
         headers: dict[bytes, bytes] = {}
         for name, value in scope.get("headers", []):
             headers.setdefault(name.lower(), value)
@@ -100,6 +130,10 @@ class RequestFacts:
             if key:
                 query.setdefault(key[:40], value[:MAX_QUERY_VALUE])
         prefetch = any(b"prefetch" in headers.get(name, b"").lower() for name in _PREFETCH_HEADERS)
+        country = region = None
+        if trusted_edge is not None:
+            country_header, region_header = EDGE_GEO_HEADERS[trusted_edge]
+            country, region = _geo(headers.get(country_header), headers.get(region_header))
         return cls(
             path=scope.get("path", "/"),
             now=now,
@@ -114,6 +148,8 @@ class RequestFacts:
             is_https=scope.get("scheme") in ("https", "wss"),
             referrer_host=_referrer_host(_text(headers.get(b"referer"))),
             locale=_locale(_text(headers.get(b"accept-language"))),
+            country=country,
+            region=region,
         )
 
     def contextual_attributes(self) -> dict[str, Any]:
@@ -137,11 +173,33 @@ class RequestFacts:
             attrs["request.referrer_host"] = self.referrer_host
         if self.locale:
             attrs["request.locale"] = self.locale
+        if self.country:
+            attrs["request.country"] = self.country
+            if self.region:
+                attrs["request.region"] = self.region
         return attrs
 
 
 def _text(value: bytes | None) -> str:
     return value.decode("latin-1") if value else ""
+
+
+def _geo(country: bytes | None, region: bytes | None) -> tuple[str | None, str | None]:
+    """``(country, region)`` from an edge's header values, in capitals, or None each.
+
+    A country is two ASCII letters (ISO 3166-1 alpha-2) other than ``XX`` (Cloudflare's
+    "unknown"); Cloudflare's Tor code ``T1``, Fastly's ``**`` and anything else are no
+    country. A region is the subdivision part of an ISO 3166-2 code (``BY``, ``13``, ``BNH``):
+    one to three ASCII letters or digits, and only with a country (Fastly's ``NO REGION`` and
+    ``?`` are none).
+    """
+    country = (country or b"").strip()
+    if not _COUNTRY.fullmatch(country) or country.upper() == b"XX":
+        return None, None
+    region = (region or b"").strip()
+    return country.decode("ascii").upper(), (
+        region.decode("ascii").upper() if _REGION.fullmatch(region) else None
+    )
 
 
 def _referrer_host(referrer: str) -> str | None:

@@ -87,7 +87,7 @@ def _parser() -> argparse.ArgumentParser:
         "--profile-store",
         help="redis://host:port/db: keep profiles in Redis, the cookie holds a signed id",
     )
-    serve.add_argument("--events", help="event sink: a JSON-lines file or a redis:// stream URL")
+    serve.add_argument("--events", help="event sink: a JSON-lines file, a redis:// stream URL or an http(s):// webhook")
     serve.add_argument(
         "--fragment-globals",
         help="module:callable returning extra names fragments may use (e.g. a catalog)",

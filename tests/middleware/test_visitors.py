@@ -1,20 +1,24 @@
 """How `VisitorLoader` (middleware/visitors.py) reads a request's visitor: a cookie it cannot
 read is a fresh visitor (never an error), cookies of an older key or format are read and
-re-issued, Global Privacy Control means no until the visitor says yes, and bots and prefetches
-are nobody (the canonical page, no cookie)."""
+re-issued, Global Privacy Control means no until the visitor says yes, bots and prefetches
+are nobody (the canonical page, no cookie), and a country comes from a trusted edge only."""
 
 from __future__ import annotations
+
+import json
 
 import pytest
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from starlette.testclient import TestClient
 
 from etalage.cookie import ConsentCodec, ProfileCodec
+from etalage.errors import ConfigError
 from etalage.history import record_search
+from etalage.middleware import EtalageMiddleware
 from etalage.profile import Profile
 from tests.support.clients import consent, profile_json, set_cookies
 
-from .site_fixture import GOOGLEBOT, HOME, KEYS
+from .site_fixture import GOOGLEBOT, HOME, KEYS, upstream_app, write_site
 
 #: A profile cookie signed by someone else's key, in the format before sealing.
 FOREIGN = URLSafeTimedSerializer("someone-else", salt="etalage.profile").dumps({"id": "x"})
@@ -112,3 +116,67 @@ def test_bots_and_prefetches_get_the_canonical_page_and_no_cookie(client, header
     assert response.content == HOME
     assert set_cookies(response) == []
     assert [s["term"] for s in profile_json(client)["stored"]["searches"]] == ["tent"]
+
+
+# -- country from a trusted edge ---------------------------------------------------------------
+
+GERMAN_HERO = """\
+  - id: german-hero
+    slot: hero
+    fragment: hero/german.html
+    when: {request.country: DE}
+    priority: 20
+"""
+
+
+def edge_client(tmp_path, clock, trusted_edge: str | None) -> TestClient:
+    """The test site plus a hero for visitors in Germany, behind `trusted_edge`."""
+    rules = write_site(tmp_path)
+    rules.write_text(rules.read_text().replace("rules:\n", "rules:\n" + GERMAN_HERO, 1))
+    (tmp_path / "fragments" / "hero" / "german.html").write_text("<p class=de>Hallo!</p>")
+    app = EtalageMiddleware(
+        upstream_app(), rules=rules, secret_keys=KEYS, clock=clock, trusted_edge=trusted_edge
+    )
+    return TestClient(app)
+
+
+def test_a_country_rule_applies_without_consent_behind_a_trusted_edge(tmp_path, clock):
+    client = edge_client(tmp_path, clock, "cloudflare")
+    response = client.get("/", headers={"CF-IPCountry": "DE"})
+    assert "<p class=de>Hallo!</p>" in response.text
+    assert "Default hero" not in response.text
+    assert set_cookies(response) == []
+    assert "Default hero" in client.get("/", headers={"CF-IPCountry": "AT"}).text
+
+
+@pytest.mark.parametrize("trusted_edge", [None, "vercel"])
+def test_a_country_header_of_an_untrusted_edge_changes_nothing(tmp_path, clock, trusted_edge):
+    client = edge_client(tmp_path, clock, trusted_edge)
+    response = client.get("/", headers={"CF-IPCountry": "DE"})
+    assert "Default hero" in response.text
+    assert "Hallo!" not in response.text
+
+
+def test_the_country_is_never_stored_in_the_profile(tmp_path, clock):
+    client = edge_client(tmp_path, clock, "cloudflare")
+    consent(client)
+    geo = {"CF-IPCountry": "DE", "cf-region-code": "BY"}
+    assert "Hallo!" in client.get("/?q=tent", headers=geo).text
+    stored = profile_json(client)["stored"]
+    assert stored is not None and stored["searches"]
+    text = json.dumps(stored)
+    assert "country" not in text and "region" not in text
+    assert '"DE"' not in text and '"BY"' not in text
+    # The cookie itself: the rule's id and "matched request.country" are recorded as the
+    # decision behind the page (as for any rule), the country never.
+    cookie = ProfileCodec(KEYS, clock=clock).decode(client.cookies.get("etalage"))
+    assert cookie.profile is not None
+    compact = json.dumps(cookie.profile.to_compact())
+    assert '"DE"' not in compact and '"BY"' not in compact
+
+
+def test_an_unknown_trusted_edge_is_refused_at_start_up(tmp_path):
+    with pytest.raises(ConfigError, match="cloudflare, cloudfront, fastly, vercel.*'akamai'"):
+        EtalageMiddleware(
+            upstream_app(), rules=write_site(tmp_path), secret_keys=KEYS, trusted_edge="akamai"
+        )

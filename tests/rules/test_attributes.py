@@ -67,6 +67,9 @@ def test_paths_no_visitor_has_are_unknown(path):
         ({"time.date": date(2026, 12, 24)}, "2026-12-24 is never a value of time.date (an ISO date as text, e.g. '2026-12-24'); quote it, YAML reads it as a date"),
         ({"search.recent": "tent"}, "'tent' is never a value of search.recent (a list: test its items with $in, $all or $elemMatch)"),
         ({"$or": [{"device.type": "mobile"}, {"$not": {"device.type": {"$not": {"$eq": "phone"}}}}]}, "'phone' is never a value of device.type (mobile, tablet, desktop)"),
+        ({"request.country": "de"}, "'de' is never a value of request.country (a two-letter country code in capitals, e.g. 'DE')"),
+        ({"request.country": {"$in": ["DE", "Germany"]}}, "'Germany' is never a value of request.country (a two-letter country code in capitals, e.g. 'DE')"),
+        ({"request.region": "DE-BY"}, "'DE-BY' is never a value of request.region (a region code in capitals, e.g. 'BY' (of DE-BY))"),
     ],
 )  # fmt: skip
 def test_a_test_that_can_never_hold_as_meant_is_named(condition, message):
@@ -82,6 +85,8 @@ def test_a_test_that_can_never_hold_as_meant_is_named(condition, message):
         {"search.recent": {"$in": ["tent"]}, "view.topics": {"$all": ["hiking"]}},
         {"time.hour": 7.0, "lifecycle": {"$nin": ["new"]}, "segment.returning": True},
         {"prefs.channel": "phone", "request.query.page": "2", "page.topic": "hiking"},
+        {"request.country": {"$in": ["DE", "AT"]}, "request.region": {"$in": ["BY", "13"]}},
+        {"request.country": {"$exists": False}, "request.region": None},
     ],
 )
 def test_tests_a_visitor_can_meet_give_no_warning(condition):

@@ -14,6 +14,7 @@ from etalage.request_facts import (
     _UNRECOGNISED_BOTS,
     MAX_QUERY_KEYS,
     MAX_QUERY_VALUE,
+    TRUSTED_EDGES,
     RequestFacts,
     classify_user_agent,
 )
@@ -154,8 +155,8 @@ def scope(
     }
 
 
-def facts(**kwargs) -> RequestFacts:
-    return RequestFacts.from_scope(scope(**kwargs), BERLIN, NOW)
+def facts(trusted_edge: str | None = None, **kwargs) -> RequestFacts:
+    return RequestFacts.from_scope(scope(**kwargs), BERLIN, NOW, trusted_edge=trusted_edge)
 
 
 def attributes(**kwargs) -> dict:
@@ -420,3 +421,102 @@ def test_time_attributes_follow_daylight_saving_time():
     winter = datetime(2026, 1, 15, 22, 30, tzinfo=UTC)
     attrs = RequestFacts.from_scope(scope(), BERLIN, winter).contextual_attributes()
     assert (attrs["time.hour"], attrs["time.date"]) == (23, "2026-01-15")
+
+
+# --- country and region from a trusted edge -----------------------------------------------
+
+#: Per case: the trusted CDN, request headers it sends, and the ``(country, region)`` they mean.
+EDGE_CASES = {
+    "cloudflare": ("cloudflare", {"CF-IPCountry": "DE", "cf-region-code": "BY"}, ("DE", "BY")),
+    "cloudflare-without-region": ("cloudflare", {"CF-IPCountry": "fr"}, ("FR", None)),
+    "cloudfront": (
+        "cloudfront",
+        {"CloudFront-Viewer-Country": "US", "CloudFront-Viewer-Country-Region": "MI"},
+        ("US", "MI"),
+    ),
+    "fastly": ("fastly", {"Fastly-Geo-Country": "JP", "Fastly-Geo-Region": "13"}, ("JP", "13")),
+    "vercel": (
+        "vercel",
+        {"x-vercel-ip-country": "gb", "x-vercel-ip-country-region": "bnh"},
+        ("GB", "BNH"),
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    ("edge", "headers", "expected"), EDGE_CASES.values(), ids=EDGE_CASES.keys()
+)
+def test_a_trusted_edge_gives_country_and_region_in_capitals(edge, headers, expected):
+    read = facts(headers=headers, trusted_edge=edge)
+    assert (read.country, read.region) == expected
+    attrs = read.contextual_attributes()
+    assert (attrs["request.country"], attrs.get("request.region")) == expected
+
+
+@pytest.mark.parametrize(
+    ("edge", "headers", "expected"), EDGE_CASES.values(), ids=EDGE_CASES.keys()
+)
+def test_without_a_trusted_edge_geo_headers_are_ignored(edge, headers, expected):
+    read = facts(headers=headers)
+    assert (read.country, read.region) == (None, None)
+    attrs = read.contextual_attributes()
+    assert "request.country" not in attrs and "request.region" not in attrs
+
+
+def test_only_the_trusted_edge_s_own_headers_are_read():
+    headers = {"x-vercel-ip-country": "GB", "CloudFront-Viewer-Country": "US"}
+    assert facts(headers=headers, trusted_edge="cloudflare").country is None
+    assert facts(headers=headers, trusted_edge="cloudfront").country == "US"
+
+
+@pytest.mark.parametrize(
+    "country",
+    [
+        "XX",  # Cloudflare: no country known
+        "xx",
+        "T1",  # Cloudflare: Tor
+        "**",  # Fastly's unknown, if a snippet copies it
+        "",
+        "D",
+        "DEU",
+        "D E",
+        "DE,FR",
+        "Ü1",
+        "ÄÖ",
+        "DE\x00",
+        "<s>",
+        "US; region=CA",
+    ],
+)
+def test_a_country_that_is_not_two_letters_is_absent_and_so_is_its_region(country):
+    read = facts(
+        headers={"CF-IPCountry": country, "cf-region-code": "BY"}, trusted_edge="cloudflare"
+    )
+    assert (read.country, read.region) == (None, None)
+    assert "request.country" not in read.contextual_attributes()
+
+
+@pytest.mark.parametrize(
+    "region", ["", "BAVA", "DE-BY", "NO REGION", "?", "B Y", "<b>", "BÜ", "1;2"]
+)
+def test_a_region_that_is_not_a_short_code_is_absent(region):
+    read = facts(
+        headers={"Fastly-Geo-Country": "DE", "Fastly-Geo-Region": region}, trusted_edge="fastly"
+    )
+    assert (read.country, read.region) == ("DE", None)
+    assert "request.region" not in read.contextual_attributes()
+
+
+@pytest.mark.parametrize("edge", TRUSTED_EDGES)
+def test_no_ip_address_becomes_a_fact(edge):
+    ip_headers = {
+        "CF-Connecting-IP": "203.0.113.7",
+        "True-Client-IP": "203.0.113.7",
+        "X-Forwarded-For": "203.0.113.7, 198.51.100.1",
+        "X-Real-IP": "203.0.113.7",
+        "CloudFront-Viewer-Address": "203.0.113.7:443",
+        "Fastly-Client-IP": "203.0.113.7",
+    }
+    read = facts(headers=ip_headers, trusted_edge=edge)
+    assert "203.0.113" not in repr(read)
+    assert "203.0.113" not in repr(read.contextual_attributes())
