@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import time
-from collections.abc import Callable, MutableMapping
+from collections.abc import Callable, Iterable, MutableMapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -43,12 +43,20 @@ class StaticSite:
         self,
         directory: str | Path,
         *,
+        hidden: Iterable[str | Path] = (),
         recheck_interval: float = 1.0,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.directory = Path(directory).resolve()
         if not self.directory.is_dir():
             raise ConfigError(f"site folder not found: {directory}")
+        # Files and folders inside the site that are not for visitors (the rule file, its
+        # folder, the fragments): answered 404, so targeting and templates are not served.
+        self.hidden = tuple(
+            folder
+            for folder in (Path(f).resolve() for f in hidden)
+            if self.directory in folder.parents  # never the whole site
+        )
         self.recheck_interval = recheck_interval
         self._monotonic = monotonic
         self._pages: dict[str, _Page] = {}
@@ -58,6 +66,9 @@ class StaticSite:
     async def __call__(self, scope: MutableMapping[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] == "lifespan":
             await _lifespan(receive, send)
+            return
+        if scope["type"] == "http" and self._is_hidden(scope["path"]):
+            await _not_found(send)
             return
         if scope["type"] == "http" and scope["method"] in ("GET", "HEAD"):
             page = self._page(scope["path"])
@@ -100,6 +111,15 @@ class StaticSite:
         self._pages[url_path] = page
         return page
 
+    def _is_hidden(self, url_path: str) -> bool:
+        if not self.hidden:
+            return False
+        try:
+            target = (self.directory / url_path.lstrip("/")).resolve()
+        except (OSError, ValueError):
+            return True
+        return any(target == folder or folder in target.parents for folder in self.hidden)
+
     def _resolve(self, url_path: str) -> Path | None:
         """The HTML file for a URL path, if it is one inside the folder."""
         relative = url_path.lstrip("/")
@@ -120,6 +140,13 @@ class StaticSite:
             except OSError:  # a name too long for the file system, say: no page of ours
                 continue
         return None
+
+
+async def _not_found(send: Any) -> None:
+    body = b"Not Found"
+    headers = [(b"content-type", b"text/plain; charset=utf-8"), (b"content-length", b"9")]
+    await send({"type": "http.response.start", "status": 404, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 async def _lifespan(receive: Any, send: Any) -> None:

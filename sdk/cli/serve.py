@@ -72,7 +72,7 @@ def create_app(*, freeze: bool = True) -> EtalageMiddleware:
     garbage collector's reach once the app is ready (see below).
     """
     from etalage.middleware.static_site import StaticSite
-    from etalage.rules import parse_ruleset
+    from etalage.rules import load_ruleset, parse_ruleset
 
     site = Path(os.environ[ENV_SITE])
     rules_path = os.environ.get(ENV_RULES)
@@ -82,8 +82,13 @@ def create_app(*, freeze: bool = True) -> EtalageMiddleware:
     rules = Path(rules_path) if rules_path else parse_ruleset("version: 1\nrules: []\n")
     from etalage.middleware import EtalageMiddleware
 
+    hidden = []
+    if rules_path:
+        ruleset = load_ruleset(rules_path)
+        rule_file = Path(rules_path).resolve()
+        hidden = [rule_file, rule_file.parent, ruleset.site.fragments]
     app = EtalageMiddleware(
-        StaticSite(site),
+        StaticSite(site, hidden=hidden),
         rules=rules,
         secret_keys=keys,
         profile_store=os.environ.get(ENV_PROFILE_STORE) or None,

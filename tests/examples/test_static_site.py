@@ -76,3 +76,30 @@ def test_etalage_check_passes_on_the_rules_and_the_pages(capsys):
     out = capsys.readouterr().out
     assert "warning:" not in out
     assert out.strip().endswith("ok: 5 rules, 0 warnings")
+
+
+@pytest.mark.parametrize(
+    "path", ["/rules/site.yaml", "/rules/", "/fragments/", "/fragments/consent.html", "/rules/../rules/site.yaml"]
+)
+def test_the_rules_and_fragments_are_not_served_as_files(client, path):
+    assert client.get(path).status_code == 404
+
+
+def test_a_rule_file_at_the_site_root_hides_itself_not_the_site(tmp_path, monkeypatch):
+    site = tmp_path / "site"
+    (site / "fragments").mkdir(parents=True)
+    (site / "index.html").write_text('<html><body><div data-slot="hero">Hi</div></body></html>')
+    (site / "fragments" / "hero.html").write_text("<p>Hello phone</p>")
+    (site / "rules.yaml").write_text(
+        "version: 1\nrules:\n  - id: phone\n    slot: hero\n    fragment: hero.html\n"
+        "    when: {device.type: mobile}\n"
+    )
+    monkeypatch.setenv("ETALAGE_SITE_DIR", str(site))
+    monkeypatch.setenv("ETALAGE_RULES", str(find_rules(site)))
+    monkeypatch.setenv("ETALAGE_SECRET_KEYS", KEYS)
+    for name in ("ETALAGE_PROFILE_STORE", "ETALAGE_EVENTS", "ETALAGE_FRAGMENT_GLOBALS"):
+        monkeypatch.delenv(name, raising=False)
+    with EtalageClient(create_app(freeze=False), secret_keys=KEYS, user_agent=IPHONE) as client:
+        assert "Hello phone" in client.get("/").text
+        assert client.get("/rules.yaml").status_code == 404
+        assert client.get("/fragments/hero.html").status_code == 404
