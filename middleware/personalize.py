@@ -231,7 +231,7 @@ class PagePersonalizer:
             if rule is None:
                 continue
             slot = slots[name]
-            action = rule.action
+            action = decision.action  # a drawn variant's fragment for a `variants` rule
             if isinstance(action, HideAction):
                 replacements[name] = b""
             elif isinstance(action, ReorderAction):
@@ -294,6 +294,8 @@ class PagePersonalizer:
                         "rule": chosen.id if chosen else None,
                         "slot": decision.slot,
                         "holdout": decision.holdout,
+                        "variant": decision.variant,
+                        "bucket_version": chosen.bucket_version if chosen else None,
                         "page": visitor.facts.path,
                         "answer": answer,
                         "at": at,

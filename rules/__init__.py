@@ -16,6 +16,8 @@ from etalage.rules.model import (
     ReorderAction,
     Rule,
     SiteConfig,
+    Variant,
+    VariantsAction,
 )
 from etalage.rules.reload import ReloadingRuleset
 from etalage.rules.ruleset import Ruleset, Segment
@@ -31,6 +33,8 @@ __all__ = [
     "Ruleset",
     "Segment",
     "SiteConfig",
+    "Variant",
+    "VariantsAction",
     "compile_condition",
     "condition_paths",
     "evaluate_condition",

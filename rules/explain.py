@@ -255,7 +255,8 @@ def render_fragments(
     for report in reports:
         decision = report.decision
         rule = decision.rule
-        if rule is None or not isinstance(rule.action, FragmentAction):
+        action = decision.action  # a drawn variant's fragment for a `variants` rule
+        if rule is None or not isinstance(action, FragmentAction):
             continue
         context = {
             "page": page,
@@ -264,7 +265,7 @@ def render_fragments(
             "default": Markup(""),
             "visitor": view,
         }
-        template = rule.action.template
+        template = action.template
         try:
             rendered[report.slot] = Rendered(template, renderer.render(template, context))
         except FragmentError as exc:

@@ -40,3 +40,15 @@ def in_holdout(visitor_id: str, share: float, seed: str) -> bool:
     bucket = gb_hash(seed, visitor_id, 2)
     assert bucket is not None  # version 2 is known
     return bucket < share
+
+
+def variant_bucket(rule_id: str, bucket_version: int, visitor_id: str) -> float:
+    """The visitor's sticky draw in [0, 1) for a rule's variants (seed: rule id and version)."""
+    bucket = gb_hash(f"{rule_id}:v{bucket_version}", visitor_id, 2)
+    assert bucket is not None  # version 2 is known
+    return bucket
+
+
+def rule_holdout_seed(rule_id: str, bucket_version: int) -> str:
+    """The seed of a rule's own holdout draw, independent of its variant draw."""
+    return f"{rule_id}:holdout:v{bucket_version}"

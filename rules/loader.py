@@ -18,6 +18,8 @@ from etalage.rules.model import (
     ReorderAction,
     Rule,
     SiteConfig,
+    Variant,
+    VariantsAction,
 )
 from etalage.rules.ruleset import Ruleset, Segment, compile_predicate
 from etalage.rules.schema import (
@@ -25,6 +27,7 @@ from etalage.rules.schema import (
     RULE_KEYS,
     SITE_KEYS,
     TOP_LEVEL_KEYS,
+    VARIANT_KEYS,
     PathKey,
     SourceDocument,
     check_identifier,
@@ -246,6 +249,8 @@ def _rules(
                 dismissible=_bool(doc, raw, "dismissible", path),
                 needs_consent=reads_interest or _reads_stored(paths, segments),
                 segments=_segment_refs(paths),
+                bucket_version=_bucket_version(doc, raw, path),
+                holdout=_rule_holdout(doc, raw, path, action),
             )
         )
         last = rules[-1]
@@ -263,9 +268,9 @@ def _action(doc: SourceDocument, raw: Mapping[str, Any], path: PathKey) -> Actio
     key = present[0]
     value = raw[key]
     if key == "fragment":
-        if not isinstance(value, str) or not value or value.startswith("/") or ".." in value:
-            raise doc.error(path + (key,), "must be a path relative to the fragments folder")
-        return FragmentAction(value)
+        return _fragment(doc, value, path + (key,))
+    if key == "variants":
+        return _variants(doc, value, path + (key,))
     if key == "hide":
         if value is not True:
             raise doc.error(path + (key,), "must be true")
@@ -276,6 +281,51 @@ def _action(doc: SourceDocument, raw: Mapping[str, Any], path: PathKey) -> Actio
     if not isinstance(by, str) or not by:
         raise doc.error(path + (key, "by"), "must be 'interest' or an attribute path")
     return ReorderAction(by)
+
+
+def _fragment(doc: SourceDocument, value: Any, path: PathKey) -> FragmentAction:
+    if not isinstance(value, str) or not value or value.startswith("/") or ".." in value:
+        raise doc.error(path, "must be a path relative to the fragments folder")
+    return FragmentAction(value)
+
+
+def _variants(doc: SourceDocument, value: Any, path: PathKey) -> VariantsAction:
+    if not isinstance(value, list) or len(value) < 2:
+        raise doc.error(path, "must be a list of at least 2 variants")
+    variants = []
+    for index, item in enumerate(value):
+        item_path = path + (index,)
+        variant = require_mapping(doc, item, item_path)
+        reject_unknown_keys(doc, variant, VARIANT_KEYS, item_path)
+        for key in ("fragment", "weight"):
+            if key not in variant:
+                raise doc.error(item_path, f"missing required key '{key}'")
+        weight = variant["weight"]
+        if isinstance(weight, bool) or not isinstance(weight, int | float) or not weight > 0:
+            raise doc.error(item_path + ("weight",), f"must be a positive number, not {weight!r}")
+        fragment = _fragment(doc, variant["fragment"], item_path + ("fragment",))
+        variants.append(Variant(fragment, float(weight)))
+    return VariantsAction(tuple(variants))
+
+
+def _bucket_version(doc: SourceDocument, raw: Mapping[str, Any], path: PathKey) -> int:
+    value = _int(doc, raw, "bucket_version", path, default=1)
+    if value < 1:
+        raise doc.error(path + ("bucket_version",), "must be at least 1")
+    return value
+
+
+def _rule_holdout(
+    doc: SourceDocument, raw: Mapping[str, Any], path: PathKey, action: Action
+) -> float:
+    if "holdout" not in raw:
+        return 0.0
+    value = raw["holdout"]
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < 1:
+        raise doc.error(path + ("holdout",), f"must be a share from 0 to below 1, not {value!r}")
+    if not isinstance(action, FragmentAction | VariantsAction):
+        raise doc.error(path + ("holdout",), "needs a fragment or variants action")
+    return float(value)
 
 
 def _int(

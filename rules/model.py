@@ -48,7 +48,37 @@ class HideAction:
     """Empty the slot."""
 
 
-Action = FragmentAction | ReorderAction | HideAction
+@dataclass(frozen=True)
+class Variant:
+    """One weighted alternative of a `VariantsAction`."""
+
+    fragment: FragmentAction
+    weight: float
+
+
+@dataclass(frozen=True)
+class VariantsAction:
+    """Show one of several fragments, chosen per visitor by a sticky weighted draw."""
+
+    variants: tuple[Variant, ...]
+
+    def pick(self, bucket: float) -> int:
+        """The index of the variant whose share of the cumulative weights holds `bucket` in [0, 1)."""
+        total = sum(v.weight for v in self.variants)
+        edge = 0.0
+        for index, variant in enumerate(self.variants):
+            edge += variant.weight / total
+            if bucket < edge:
+                return index
+        return len(self.variants) - 1  # rounding at the top end
+
+    def describe(self, index: int) -> str:
+        """``variant 2 of 2 (hero/b.html)`` for index 1."""
+        template = self.variants[index].fragment.template
+        return f"variant {index + 1} of {len(self.variants)} ({template})"
+
+
+Action = FragmentAction | ReorderAction | HideAction | VariantsAction
 
 
 @dataclass(frozen=True)
@@ -81,6 +111,8 @@ class Rule:
     dismissible: bool = False
     needs_consent: bool = False
     segments: frozenset[str] = frozenset()
+    bucket_version: int = 1
+    holdout: float = 0.0
 
     @property
     def consent_class(self) -> str:
@@ -107,7 +139,8 @@ class Decision:
     """What one slot shows for one visitor, and why.
 
     `rule` is the rule applied (None: the slot's default content). `candidate` is the rule that
-    would apply without holdout, so holdout visitors can still be reported.
+    would apply without holdout, so holdout visitors can still be reported. `variant` is the
+    index (from 0) of the variant shown when `rule` has `variants`.
     """
 
     slot: str
@@ -115,6 +148,18 @@ class Decision:
     reason: str
     candidate: Rule | None = None
     holdout: bool = False
+    variant: int | None = None
+
+    @property
+    def action(self) -> FragmentAction | ReorderAction | HideAction | None:
+        """What the slot shows: the rule's action, with `variants` resolved to the fragment of
+        the drawn variant (the first when none was drawn, as in a preview); None for default."""
+        if self.rule is None:
+            return None
+        action = self.rule.action
+        if isinstance(action, VariantsAction):
+            return action.variants[self.variant or 0].fragment
+        return action
 
 
 def _utc() -> tzinfo:

@@ -10,8 +10,8 @@ from typing import Any
 
 from etalage.recency import HistoryPolicy
 from etalage.rules.conditions import compile_condition
-from etalage.rules.hashing import in_holdout
-from etalage.rules.model import Decision, Predicate, Rule, SiteConfig
+from etalage.rules.hashing import in_holdout, rule_holdout_seed, variant_bucket
+from etalage.rules.model import Decision, Predicate, Rule, SiteConfig, VariantsAction
 
 
 @dataclass(frozen=True)
@@ -124,9 +124,10 @@ class Ruleset:
         attrs = self.with_segments(visitor_attributes, slots)
         consent = attrs.get("consent.personalization") is True
         holdout = bool(attrs.get("experiment.holdout"))
-        if not holdout and consent and "experiment.holdout" not in attrs:
-            visitor_id = attrs.get("id")
-            holdout = isinstance(visitor_id, str) and self.in_holdout(visitor_id)
+        raw_id = attrs.get("id") if consent else None
+        visitor_id = raw_id if isinstance(raw_id, str) and raw_id else None
+        if not holdout and visitor_id is not None and "experiment.holdout" not in attrs:
+            holdout = self.in_holdout(visitor_id)
         exposures = exposures or {}
         dismissed_ids = frozenset(dismissed)
         decisions: dict[str, Decision] = {}
@@ -157,8 +158,27 @@ class Ruleset:
                     holdout=True,
                 )
             else:
-                decisions[slot] = Decision(slot, winner, winner.describe(), candidate=winner)
+                decisions[slot] = _draw(slot, winner, visitor_id)
         return decisions
+
+
+def _draw(slot: str, rule: Rule, visitor_id: str | None) -> Decision:
+    """The decision for a winning rule after its own holdout and variant draws."""
+    variants = rule.action if isinstance(rule.action, VariantsAction) else None
+    if visitor_id is None:
+        if variants is not None:
+            reason = f"no visitor id to draw a variant of rule '{rule.id}': default content"
+            return Decision(slot, None, reason, candidate=rule)
+        return Decision(slot, rule, rule.describe(), candidate=rule)
+    seed = rule_holdout_seed(rule.id, rule.bucket_version)
+    if rule.holdout > 0 and in_holdout(visitor_id, rule.holdout, seed):
+        reason = f"holdout of rule '{rule.id}': default content"
+        return Decision(slot, None, reason, candidate=rule, holdout=True)
+    if variants is None:
+        return Decision(slot, rule, rule.describe(), candidate=rule)
+    index = variants.pick(variant_bucket(rule.id, rule.bucket_version, visitor_id))
+    reason = f"{rule.describe()}; {variants.describe(index)}"
+    return Decision(slot, rule, reason, candidate=rule, variant=index)
 
 
 def compile_predicate(

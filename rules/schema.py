@@ -34,9 +34,13 @@ RULE_KEYS = frozenset(
         "end",
         "max_exposures",
         "dismissible",
+        "variants",
+        "bucket_version",
+        "holdout",
     }
 )
-ACTION_KEYS = ("fragment", "reorder", "hide")
+ACTION_KEYS = ("fragment", "reorder", "hide", "variants")
+VARIANT_KEYS = frozenset({"fragment", "weight"})
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 _SLOT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_:.-]*$")
 

@@ -1,0 +1,100 @@
+"""A `variants` rule through the middleware: a consenting visitor keeps one variant, and the
+event sink hears which variant and bucket version they were shown."""
+
+from __future__ import annotations
+
+import re
+
+from starlette.testclient import TestClient
+
+from etalage.middleware import EtalageMiddleware
+from etalage.testing import EtalageClient, profile_with
+from tests.support.clients import consent
+from tests.support.clocks import Clock
+
+from .site_fixture import DESKTOP, upstream_app, write_site
+
+KEYS = ["variant-secret"]
+
+RULES = """\
+version: 1
+site: {name: test-site, timezone: Europe/Berlin}
+rules:
+  - id: hero-test
+    slot: hero
+    bucket_version: 3
+    variants:
+      - {fragment: hero/a.html, weight: 50}
+      - {fragment: hero/b.html, weight: 50}
+"""
+
+
+class ListSink:
+    """An event sink of a user's own: only `emit` and `close`."""
+
+    def __init__(self) -> None:
+        self.events: list[dict] = []
+
+    def emit(self, event: dict) -> None:
+        self.events.append(event)
+
+    def close(self) -> None:
+        pass
+
+
+def make_app(tmp_path, sink: ListSink) -> EtalageMiddleware:
+    rules = write_site(tmp_path)
+    rules.write_text(RULES)
+    for name in ("a", "b"):
+        (tmp_path / "fragments" / "hero" / f"{name}.html").write_text(
+            f"<p class=variant>hero {name}</p>"
+        )
+    return EtalageMiddleware(
+        upstream_app(), rules=rules, secret_keys=KEYS, clock=Clock(), event_sink=sink
+    )
+
+
+def shown(html: str) -> str:
+    match = re.search(r"<p class=variant>hero (\w)</p>", html)
+    assert match, html
+    return match.group(1)
+
+
+def test_a_consenting_visitor_keeps_one_variant_and_exposures_name_it(tmp_path):
+    sink = ListSink()
+    client = TestClient(make_app(tmp_path, sink), headers={"User-Agent": DESKTOP})
+    consent(client)
+    seen = {shown(client.get("/").text) for _ in range(4)}
+    assert len(seen) == 1
+    letter = seen.pop()
+    exposures = [e for e in sink.events if e.get("type") == "exposure" and e["slot"] == "hero"]
+    assert len(exposures) == 4
+    assert {(e["rule"], e["variant"], e["bucket_version"], e["holdout"]) for e in exposures} == {
+        ("hero-test", "ab".index(letter), 3, False)
+    }
+
+
+def test_visitors_are_split_between_the_variants_by_their_id(tmp_path):
+    app = make_app(tmp_path, ListSink())
+    letters = {}
+    for number in range(20):  # fixed ids: the split is the same on every run
+        client = EtalageClient(app, secret_keys=KEYS, clock=Clock())
+        client.start(profile_with(Clock().now, visitor_id=f"variant-visitor-{number:04d}"))
+        letters[number] = shown(client.get("/").text)
+        assert shown(client.get("/").text) == letters[number]  # and sticky
+    assert set(letters.values()) == {"a", "b"}
+
+
+def test_without_consent_the_slot_keeps_its_default(tmp_path):
+    client = TestClient(make_app(tmp_path, ListSink()), headers={"User-Agent": DESKTOP})
+    html = client.get("/").text
+    assert "Default hero" in html and "class=variant" not in html
+
+
+def test_profile_page_names_the_variant_shown(tmp_path):
+    client = TestClient(make_app(tmp_path, ListSink()), headers={"User-Agent": DESKTOP})
+    consent(client)
+    letter = shown(client.get("/").text)
+    number = "ab".index(letter) + 1
+    page = client.get("/_etalage/profile", headers={"Accept": "text/html"}).text
+    assert f"variant {number} of 2 (hero/{letter}.html)" in page
