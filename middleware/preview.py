@@ -21,7 +21,7 @@ from urllib.parse import parse_qsl
 from etalage.middleware.asgi import Scope
 from etalage.middleware.cookies import delete_cookie, parse_cookie_header, set_cookie
 from etalage.middleware.headers import targets_shared_caches
-from etalage.rules import Decision, Rule, Ruleset
+from etalage.rules import Decision, Rule, Ruleset, VariantsAction
 from etalage.signed import SignedCodec, utc_now
 
 logger = logging.getLogger("etalage")
@@ -141,35 +141,60 @@ class PreviewSessions:
             return None, [self._deletion(secure)]
         return preview, []
 
-    def forced_rules(self, ruleset: Ruleset, preview: Preview) -> dict[str, Rule]:
-        """The rule each slot is forced to show (the first one named per slot); ids the rule
-        set does not know are left out (and logged once per id)."""
-        forced: dict[str, Rule] = {}
-        for rule_id in preview.rules:
+    def forced_rules(self, ruleset: Ruleset, preview: Preview) -> dict[str, ForcedRule]:
+        """The rule each slot is forced to show (the first one named per slot), with the
+        variant asked for (``hero-test:2``: the second; a variants rule named alone shows its
+        first); ids the rule set does not know are left out (and logged once per id)."""
+        forced: dict[str, ForcedRule] = {}
+        for named in preview.rules:
+            rule_id, variant = split_variant(named)
             rule = ruleset.rule(rule_id)
-            if rule is None:
-                if rule_id not in self._unknown_logged:
-                    self._unknown_logged.add(rule_id)
-                    logger.info("etalage: preview names no rule %r, ignored", rule_id)
+            count = len(rule.action.variants) if rule and isinstance(rule.action, VariantsAction) else 0
+            if rule is None or (variant is not None and not 0 <= variant < count):
+                if named not in self._unknown_logged:
+                    self._unknown_logged.add(named)
+                    what = "rule" if rule is None else "variant"
+                    logger.info("etalage: preview names no %s %r, ignored", what, named)
                 continue
-            forced.setdefault(rule.slot, rule)
+            forced.setdefault(rule.slot, ForcedRule(rule, variant if count else None))
         return forced
 
     def _deletion(self, secure: bool) -> Header:
         return (b"set-cookie", delete_cookie(self.cookie_name, secure=secure))
 
 
-def forced_decisions(forced: dict[str, Rule], slots: Iterable[str]) -> dict[str, Decision]:
+@dataclass(frozen=True)
+class ForcedRule:
+    """A rule a preview shows on its slot, and for a `variants` rule which variant (from 0)."""
+
+    rule: Rule
+    variant: int | None = None
+
+
+def split_variant(named: str) -> tuple[str, int | None]:
+    """``"hero-test:2"`` → ``("hero-test", 1)``: a rule id and the 0-based variant asked for
+    (1-based in links); ``"hero"`` → ``("hero", None)``; a suffix that is no number counts as
+    part of the id (and so names no rule)."""
+    rule_id, sep, number = named.rpartition(":")
+    if sep and number.isascii() and number.isdigit() and 0 < len(number) < 4 and int(number):
+        return rule_id, int(number) - 1
+    return named, None
+
+
+def forced_decisions(forced: dict[str, ForcedRule], slots: Iterable[str]) -> dict[str, Decision]:
     """Per slot, the forced rule or the slot's default content (a preview's decisions)."""
     decisions: dict[str, Decision] = {}
     for slot in dict.fromkeys(slots):
-        rule = forced.get(slot)
-        if rule is None:
+        chosen = forced.get(slot)
+        if chosen is None:
             decisions[slot] = Decision(slot, None, "preview: default content")
-        else:
-            decisions[slot] = Decision(
-                slot, rule, f"preview: rule '{rule.id}' forced", candidate=rule
-            )
+            continue
+        rule, variant = chosen.rule, chosen.variant
+        reason = f"preview: rule '{rule.id}' forced"
+        if isinstance(rule.action, VariantsAction):
+            reason += f"; {rule.action.describe(variant or 0)}"
+        shown = (variant or 0) if isinstance(rule.action, VariantsAction) else None
+        decisions[slot] = Decision(slot, rule, reason, candidate=rule, variant=shown)
     return decisions
 
 

@@ -9,8 +9,8 @@ from typing import Any
 
 from etalage.events import EventSink
 from etalage.middleware.deciding import decide
-from etalage.middleware.preview import Preview, forced_decisions
-from etalage.rules import Decision, Rule, Ruleset
+from etalage.middleware.preview import ForcedRule, Preview, forced_decisions
+from etalage.rules import Decision, Ruleset
 from etalage.store import ProfileStore, StoreUnavailable
 from etalage.visitor import Visitor
 
@@ -32,7 +32,7 @@ class RequestState:
     conversions: Collection[str] = frozenset()
     #: An editor's preview link in force (nothing is recorded), and the rule it forces per slot.
     preview: Preview | None = None
-    forced: dict[str, Rule] = field(default_factory=dict)
+    forced: dict[str, ForcedRule] = field(default_factory=dict)
 
     def decide(self, slots: Iterable[str]) -> dict[str, Decision]:
         """What the rule set in force decides for this visitor now on `slots` (as on a page

@@ -160,7 +160,8 @@ def _parser() -> argparse.ArgumentParser:
         "--rule",
         action="append",
         metavar="ID",
-        help="a rule to show on its slot, whatever its condition (repeat for several)",
+        help="a rule to show on its slot, whatever its condition (repeat for several); "
+        "ID:N shows variant N (from 1) of a variants rule",
     )
     forced.add_argument(
         "--canonical", action="store_true", help="the page without any personalization"
@@ -326,10 +327,14 @@ def _preview_link(args: argparse.Namespace) -> int:
     except RuleFileError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    unknown = [rule_id for rule_id in args.rule or () if ruleset.rule(rule_id) is None]
+    unknown = [named for named in args.rule or () if not _previewable(ruleset, named)]
     if unknown:
         known = ", ".join(rule.id for rule in ruleset.rules)
-        print(f"error: {args.rules}: no rule {', '.join(unknown)} (rules: {known})", file=sys.stderr)
+        print(
+            f"error: {args.rules}: no rule {', '.join(unknown)} (rules: {known}; "
+            "a variant is named ID:N, from 1)",
+            file=sys.stderr,
+        )
         return 1
     try:
         token = PreviewCodec(keys).dumps(
@@ -344,6 +349,20 @@ def _preview_link(args: argparse.Namespace) -> int:
     query = f"{parts.query}&" if parts.query else ""
     print(urlunsplit(parts._replace(query=f"{query}{PREVIEW_PARAM}={token}")))
     return 0
+
+
+def _previewable(ruleset: Any, named: str) -> bool:
+    """Whether `named` (a rule id, or ``ID:N`` for a variant) is something a preview can show."""
+    from etalage.middleware.preview import split_variant
+    from etalage.rules import VariantsAction
+
+    rule_id, variant = split_variant(named)
+    rule = ruleset.rule(rule_id)
+    if rule is None:
+        return False
+    if variant is None:
+        return True
+    return isinstance(rule.action, VariantsAction) and variant < len(rule.action.variants)
 
 
 class _WithDefaults(argparse.HelpFormatter):

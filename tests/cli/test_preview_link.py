@@ -71,3 +71,21 @@ def test_missing_keys_or_a_too_long_life_is_an_error(rules, capsys, monkeypatch,
     monkeypatch.delenv("ETALAGE_SECRET_KEYS", raising=False)
     assert main(["preview-link", str(rules), *args]) == 1
     assert message in capsys.readouterr().err
+
+
+def test_a_variant_is_named_with_its_number(tmp_path, capsys, monkeypatch):
+    from etalage.cli import main
+
+    rules = tmp_path / "rules.yaml"
+    (tmp_path / "fragments").mkdir()
+    for name in ("a", "b"):
+        (tmp_path / "fragments" / f"{name}.html").write_text(name)
+    rules.write_text(
+        "version: 1\nrules:\n  - id: hero-test\n    slot: hero\n    variants:\n"
+        "      - {fragment: a.html, weight: 1}\n      - {fragment: b.html, weight: 1}\n"
+    )
+    monkeypatch.setenv("ETALAGE_SECRET_KEYS", "k")
+    assert main(["preview-link", str(rules), "--rule", "hero-test:2"]) == 0
+    assert "etalage_preview=" in capsys.readouterr().out
+    assert main(["preview-link", str(rules), "--rule", "hero-test:3"]) == 1
+    assert "no rule hero-test:3" in capsys.readouterr().err

@@ -4,10 +4,13 @@ event sink hears which variant and bucket version they were shown."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
+import pytest
 from starlette.testclient import TestClient
 
 from etalage.middleware import EtalageMiddleware
+from etalage.middleware.preview import PreviewCodec
 from etalage.testing import EtalageClient, profile_with
 from tests.support.clients import consent
 from tests.support.clocks import Clock
@@ -42,7 +45,7 @@ class ListSink:
         pass
 
 
-def make_app(tmp_path, sink: ListSink) -> EtalageMiddleware:
+def make_app(tmp_path, sink: ListSink, clock: Clock | None = None) -> EtalageMiddleware:
     rules = write_site(tmp_path)
     rules.write_text(RULES)
     for name in ("a", "b"):
@@ -50,7 +53,7 @@ def make_app(tmp_path, sink: ListSink) -> EtalageMiddleware:
             f"<p class=variant>hero {name}</p>"
         )
     return EtalageMiddleware(
-        upstream_app(), rules=rules, secret_keys=KEYS, clock=Clock(), event_sink=sink
+        upstream_app(), rules=rules, secret_keys=KEYS, clock=clock or Clock(), event_sink=sink
     )
 
 
@@ -98,3 +101,31 @@ def test_profile_page_names_the_variant_shown(tmp_path):
     number = "ab".index(letter) + 1
     page = client.get("/_etalage/profile", headers={"Accept": "text/html"}).text
     assert f"variant {number} of 2 (hero/{letter}.html)" in page
+
+
+@pytest.mark.parametrize(
+    ("named", "letter"), [("hero-test", "a"), ("hero-test:1", "a"), ("hero-test:2", "b")]
+)
+def test_a_preview_link_shows_the_variant_it_names(tmp_path, named, letter):
+    clock = Clock()
+    app = make_app(tmp_path, ListSink(), clock=clock)
+    token = PreviewCodec(KEYS, clock=clock).dumps(
+        rules=[named], canonical=False, lifetime=timedelta(hours=1)
+    )
+    page = TestClient(app, headers={"User-Agent": DESKTOP, "Accept": "text/html"}).get(
+        f"/?etalage_preview={token}"
+    )
+    assert shown(page.text) == letter
+
+
+@pytest.mark.parametrize("named", ["hero-test:3", "hero-test:0", "hero-test:x"])
+def test_a_preview_of_a_variant_that_does_not_exist_shows_the_default(tmp_path, named):
+    clock = Clock()
+    app = make_app(tmp_path, ListSink(), clock=clock)
+    token = PreviewCodec(KEYS, clock=clock).dumps(
+        rules=[named], canonical=False, lifetime=timedelta(hours=1)
+    )
+    page = TestClient(app, headers={"User-Agent": DESKTOP, "Accept": "text/html"}).get(
+        f"/?etalage_preview={token}"
+    )
+    assert "Default hero" in page.text and "class=variant" not in page.text
