@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import atexit
 from collections.abc import Callable, Collection, Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from etalage.cookie import ConsentCodec, ProfileCodec
 from etalage.errors import ConfigError
 from etalage.events import EventSink, make_sink
-from etalage.middleware.asgi import ASGIApp, Receive, Scope, Send
+from etalage.middleware.asgi import ASGIApp, Header, Receive, Scope, Send
 from etalage.middleware.endpoints import Endpoints
 from etalage.middleware.fragment_cache import FragmentCache
 from etalage.middleware.headers import header_value
@@ -32,6 +32,7 @@ from etalage.middleware.visitors import RequestTime, VisitorLoader
 from etalage.middleware.writing import ProfileWriter
 from etalage.rules import ReloadingRuleset, Ruleset
 from etalage.rules.fragment_check import fragment_problems
+from etalage.signed import utc_now
 from etalage.store import ProfileStore, RedisProfileStore, VisitorIdCodec
 
 _CONDITIONALS = (b"if-none-match", b"if-modified-since")
@@ -114,7 +115,7 @@ class EtalageMiddleware:
         self.store = profile_store
         # Cookies are dated by the middleware's clock itself, never by a request_time moment
         # (the demo's time travel would date them in the future).
-        clock = clock or (lambda: datetime.now(UTC))
+        clock = clock or utc_now
         profile_codec = ProfileCodec(keys, max_age=max_age, clock=clock)
         consent_codec = ConsentCodec(keys, clock=clock)
         id_codec = VisitorIdCodec(keys, max_age=max_age, clock=clock)
@@ -165,8 +166,10 @@ class EtalageMiddleware:
             await self.app(scope, receive, send)
             return
         ruleset = self.ruleset
+        method = scope["method"]
         own = scope["path"].startswith(self.settings.prefix)
-        navigation = scope["method"] not in ("GET", "HEAD") or _is_page_request(scope)
+        page_request = _is_page_request(scope)
+        navigation = method not in ("GET", "HEAD") or page_request
         visitor = await self.visitors.load(scope, ruleset, page=own or navigation)
         state = RequestState(
             visitor,
@@ -179,10 +182,11 @@ class EtalageMiddleware:
         if own:
             await self.endpoints.handle(scope, receive, send, state)
             return
-        method = scope["method"]
-        preview_cookies: list[tuple[bytes, bytes]] = []
-        if method in ("GET", "HEAD") and not visitor.is_canonical and _is_page_request(scope):
-            # Bots and prefetches keep the canonical page: a preview is for an editor's browser.
+        # A person's page: bots and prefetches keep the canonical page.
+        persons_page = method in ("GET", "HEAD") and page_request and not visitor.is_canonical
+        preview_cookies: list[Header] = []
+        if persons_page:
+            # A preview is for an editor's browser.
             state.preview, preview_cookies = self.previews.read(
                 scope, secure=visitor.facts.is_https
             )
@@ -192,7 +196,7 @@ class EtalageMiddleware:
         if method == "HEAD":
             # The personalized length is known only from the body: ask upstream for it.
             app_scope = dict(scope, method="GET")
-        if method in ("GET", "HEAD") and not visitor.is_canonical and _is_page_request(scope):
+        if persons_page:
             # The app's validators describe its page, not this visitor's: answering a
             # conditional request is the middleware's job (variant ETags), or an upstream 304
             # would keep a browser on a page personalized for an earlier visit.
@@ -233,5 +237,5 @@ def _is_page_request(scope: Scope) -> bool:
     return "text/html" in accept.lower() or dest in ("document", "iframe", "frame")
 
 
-def _without_conditionals(headers: Sequence[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+def _without_conditionals(headers: Sequence[Header]) -> list[Header]:
     return [(name, value) for name, value in headers if name.lower() not in _CONDITIONALS]

@@ -129,7 +129,6 @@ class PagePersonalizer:
         recorded and no 304 is answered.
         """
         visitor, ruleset = state.visitor, state.ruleset
-        visitor.ensure_profile()  # HTML asked for without saying so (Accept: */*)
         headers = scope.get("headers", [])
         preview = state.preview is not None
         if_none_match = None if preview else header_value(headers, b"if-none-match")

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import parse_qsl
 
-from etalage.middleware.asgi import Scope
+from etalage.middleware.asgi import Header, Scope
 from etalage.middleware.cookies import delete_cookie, parse_cookie_header, set_cookie
 from etalage.middleware.headers import targets_shared_caches
 from etalage.rules import Decision, Rule, Ruleset, VariantsAction
@@ -32,7 +32,6 @@ PREVIEW_SALT = "etalage.preview"
 DEFAULT_LIFETIME = timedelta(hours=1)
 MAX_LIFETIME = timedelta(days=7)  # no link lives longer, whatever it says
 
-Header = tuple[bytes, bytes]
 
 # Validators and caching headers a preview answer must not carry (no cache, no 304).
 _DROPPED = (b"cache-control", b"etag", b"last-modified", b"expires", b"x-robots-tag")

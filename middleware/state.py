@@ -40,7 +40,6 @@ class RequestState:
         the rules it forces)."""
         if self.preview is not None:
             return forced_decisions(self.forced, slots)
-        self.visitor.ensure_profile()
         return decide(self.visitor, self.ruleset, slots)
 
     def record_event(self, type: str, data: Mapping[str, Any] | None = None) -> bool:
@@ -86,7 +85,6 @@ class RequestState:
         Needs consent and a profile store; returns whether the identity was attached.
         """
         visitor, store = self.visitor, self.store
-        visitor.ensure_profile()
         if store is None or not visitor.personalization_allowed or visitor.profile is None:
             return False
         if visitor.store_failed or not identity.strip():

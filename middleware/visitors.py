@@ -48,7 +48,8 @@ class VisitorLoader:
         """The visitor of `scope`: consent, request facts and, with consent, their profile.
 
         With ``page=False`` (an asset, a JSON call) a profile in the cookie is read only when
-        something asks for it (`Visitor.ensure_profile`: recording an event, deciding).
+        something asks for it (`Visitor.personalization_allowed` reads it: recording an event,
+        deciding, personalizing an HTML answer).
         """
         now = self.clock()
         if self.request_time is not None:

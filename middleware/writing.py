@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from etalage.cookie import ConsentCodec, ProfileCodec
+from etalage.middleware.asgi import Header
 from etalage.middleware.cookies import delete_cookie, set_cookie
 from etalage.middleware.settings import CONSENT_MAX_AGE, Settings
 from etalage.rules import Ruleset
@@ -13,7 +14,6 @@ from etalage.visitor import Visitor
 
 logger = logging.getLogger("etalage")
 
-Header = tuple[bytes, bytes]
 
 
 class ProfileWriter:

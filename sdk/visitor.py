@@ -94,7 +94,6 @@ class Visitor:
 
     def record_event(self, policy: HistoryPolicy, type: str, data: dict[str, Any]) -> bool:
         """Record an event into the profile (only with consent); returns whether it was kept."""
-        self.ensure_profile()
         if not self.personalization_allowed or self.profile is None or self.is_canonical:
             return False
         record_event(self.profile, policy, self.now, type, data)

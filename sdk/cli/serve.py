@@ -72,21 +72,21 @@ def create_app(*, freeze: bool = True) -> EtalageMiddleware:
     garbage collector's reach once the app is ready (see below).
     """
     from etalage.middleware.static_site import StaticSite
-    from etalage.rules import load_ruleset, parse_ruleset
+    from etalage.rules import ReloadingRuleset, Ruleset, parse_ruleset
 
     site = Path(os.environ[ENV_SITE])
     rules_path = os.environ.get(ENV_RULES)
     keys = secret_keys_from_env()
     if not keys:
         raise ConfigError(f"{ENV_SECRETS} is not set")
-    rules = Path(rules_path) if rules_path else parse_ruleset("version: 1\nrules: []\n")
+    rules: Ruleset | ReloadingRuleset = parse_ruleset("version: 1\nrules: []\n")
+    hidden: list[Path] = []
+    if rules_path:
+        rules = ReloadingRuleset(rules_path)  # read once: the middleware gets this very one
+        rule_file = Path(rules_path).resolve()
+        hidden = [rule_file, rule_file.parent, rules.current().site.fragments]
     from etalage.middleware import EtalageMiddleware
 
-    hidden = []
-    if rules_path:
-        ruleset = load_ruleset(rules_path)
-        rule_file = Path(rules_path).resolve()
-        hidden = [rule_file, rule_file.parent, ruleset.site.fragments]
     app = EtalageMiddleware(
         StaticSite(site, hidden=hidden),
         rules=rules,
