@@ -18,6 +18,7 @@ from starlette.responses import HTMLResponse, PlainTextResponse, RedirectRespons
 from starlette.routing import Mount, Route
 
 from etalage.demo import catalog, templating, toolbar
+from etalage.demo.forms import read_form
 from etalage.middleware import EtalageMiddleware, StaticSite
 from etalage.middleware.origin import is_same_origin
 
@@ -121,7 +122,7 @@ def create_app(
     async def cart_add(request: Request) -> Response:
         if not is_same_origin(request.scope.get("headers", [])):
             return PlainTextResponse("Cross-site request refused", status_code=403)
-        form = await _form(request)
+        form = await read_form(request)
         item = catalog.product(form.get("sku", ""))
         if item is None:
             return PlainTextResponse("Unknown product", status_code=400)
@@ -146,7 +147,7 @@ def create_app(
         """Set a line's quantity (0 removes it); a quantity that is no number leaves it."""
         if not is_same_origin(request.scope.get("headers", [])):
             return PlainTextResponse("Cross-site request refused", status_code=403)
-        form = await _form(request)
+        form = await read_form(request)
         qty = _quantity(form.get("qty", ""))
         if qty is not None:
             change_line(request, form.get("sku", ""), qty)
@@ -155,7 +156,7 @@ def create_app(
     async def cart_remove(request: Request) -> Response:
         if not is_same_origin(request.scope.get("headers", [])):
             return PlainTextResponse("Cross-site request refused", status_code=403)
-        form = await _form(request)
+        form = await read_form(request)
         change_line(request, form.get("sku", ""), 0)
         return RedirectResponse("/cart", status_code=303)
 
@@ -174,7 +175,7 @@ def create_app(
     async def checkout(request: Request) -> Response:
         if not is_same_origin(request.scope.get("headers", [])):
             return PlainTextResponse("Cross-site request refused", status_code=403)
-        await _form(request)  # any posted price or total is ignored: the server computes it
+        await read_form(request)  # any posted price or total is ignored: the server computes it
         lines, subtotal, total = cart_lines(request)
         if not lines:
             return RedirectResponse("/cart", status_code=303)
@@ -277,14 +278,6 @@ def _last_order(stored: Any) -> dict[str, Any] | None:
     }
 
 
-async def _form(request: Request) -> dict[str, str]:
-    from urllib.parse import parse_qsl
-
-    body = await request.body()
-    try:
-        return dict(parse_qsl(body.decode("utf-8")[:10_000], keep_blank_values=True))
-    except UnicodeDecodeError:
-        return {}
 
 
 def create_demo_app() -> Any:
