@@ -6,15 +6,15 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
 
 import jinja2
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 
+from etalage.demo.forms import read_form
 from etalage.middleware import RequestState
 from etalage.middleware.cookies import parse_cookie_header, set_cookie
-from etalage.middleware.origin import is_same_origin
+from etalage.middleware.origin import is_same_origin, local_path
 
 SHIFT_COOKIE = "etalage_demo_shift"
 TRAVEL_PATH = "/demo/time"
@@ -85,8 +85,7 @@ async def time_travel(request: Request) -> Response:
     """``POST /demo/time`` (``shift`` = +1d, +7d, +30d or reset): move this visitor's clock."""
     if not is_same_origin(request.scope.get("headers", [])):
         return PlainTextResponse("Cross-site request refused", status_code=403)
-    body = (await request.body())[:1000].decode("utf-8", "replace")
-    shift = dict(parse_qsl(body)).get("shift", "")
+    shift = (await read_form(request)).get("shift", "")
     if shift == "reset":
         total = 0
     elif shift in _SHIFTS:
@@ -113,12 +112,5 @@ async def time_travel(request: Request) -> Response:
 
 def _back(request: Request) -> str:
     """The page the form was on (the Referer, when it is a path of this site), else home."""
-    try:
-        referer = urlsplit(request.headers.get("referer", ""))
-    except ValueError:
-        return "/"
-    if referer.netloc != request.headers.get("host", "") or not referer.path.startswith("/"):
-        return "/"
-    if referer.path.startswith("//") or "\\" in referer.path:
-        return "/"
-    return referer.path + (f"?{referer.query}" if referer.query else "")
+    referer = request.headers.get("referer", "")
+    return local_path(referer, request.headers.get("host", "")) or "/"

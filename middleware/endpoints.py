@@ -12,13 +12,13 @@ import logging
 import re
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs
 
 from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 
 from etalage.middleware.asgi import Receive, Scope, Send
 from etalage.middleware.headers import header_value
-from etalage.middleware.origin import is_same_origin
+from etalage.middleware.origin import is_same_origin, local_path
 from etalage.middleware.profile_page import profile_report, render_profile_page
 from etalage.middleware.settings import Settings
 from etalage.middleware.state import RequestState
@@ -290,21 +290,13 @@ def _wants_json(scope: Scope) -> bool:
 
 def _back(scope: Scope, fields: Mapping[str, Any]) -> str:
     """Where a form post returns to: `next` or the Referer, when they are local paths."""
-    candidates = [fields.get("next"), header_value(scope.get("headers", []), b"referer")]
-    host = (header_value(scope.get("headers", []), b"host") or "").lower()
-    for candidate in candidates:
+    headers = scope.get("headers", [])
+    host = header_value(headers, b"host") or ""
+    for candidate in (fields.get("next"), header_value(headers, b"referer")):
         if isinstance(candidate, list):
             candidate = candidate[-1] if candidate else None
-        if not isinstance(candidate, str) or not candidate:
-            continue
-        try:
-            parts = urlsplit(candidate)
-        except ValueError:  # "http://[1]/": not a URL; try the next candidate
-            continue
-        if parts.netloc and parts.netloc.lower() != host:
-            continue
-        path = parts.path or "/"
-        if not path.startswith("/") or path.startswith("//"):
-            continue
-        return path + (f"?{parts.query}" if parts.query else "")
+        if isinstance(candidate, str) and candidate:
+            path = local_path(candidate, host)
+            if path is not None:
+                return path
     return "/"

@@ -57,3 +57,20 @@ def normalized_origins(origins: Iterable[str]) -> tuple[str, ...]:
             raise ConfigError(f"allowed_origins: {origin!r} is not an origin like https://shop.example")
         normalized.append(f"{parts.scheme}://{parts.netloc}")
     return tuple(normalized)
+
+
+def local_path(url: str, host: str) -> str | None:
+    """`url` as a path (and query) of this site to send a browser back to, or None when it
+    leads elsewhere: another host, a scheme-relative ``//evil.example`` or ``/\\evil.example``
+    (which browsers read as one), or no URL at all (``http://[x``)."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    if parts.netloc and parts.netloc.lower() != host.lower():
+        return None
+    path = parts.path or "/"
+    if not path.startswith("/") or path.startswith("//") or "\\" in path:
+        return None
+    return path + (f"?{parts.query}" if parts.query else "")
+

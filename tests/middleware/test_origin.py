@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from etalage.middleware.origin import is_same_origin
+from etalage.middleware.origin import is_same_origin, local_path
 
 HOST = (b"host", b"shop.example")
 
@@ -39,3 +39,21 @@ HOST = (b"host", b"shop.example")
 )
 def test_is_same_origin(headers, same):
     assert is_same_origin(headers) is same
+
+
+@pytest.mark.parametrize(
+    ("url", "path"),
+    [
+        ("/trips.html?x=1", "/trips.html?x=1"),
+        ("http://shop.test/cart", "/cart"),
+        ("http://SHOP.test/cart", "/cart"),
+        ("http://evil.test/cart", None),
+        ("//evil.test/cart", None),
+        ("/\\evil.test", None),
+        ("http://shop.test//evil.test/", None),
+        ("http://[x", None),
+        ("cart", None),
+    ],
+)
+def test_local_path_sends_a_browser_back_only_within_the_site(url, path):
+    assert local_path(url, "shop.test") == path
