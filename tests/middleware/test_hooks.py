@@ -13,23 +13,12 @@ from etalage.middleware import EtalageMiddleware, RequestState
 from etalage.middleware.settings import Settings
 from tests.support.clients import consent, set_cookies
 from tests.support.clocks import Clock
+from tests.support.sinks import ListSink
 
 from .site_fixture import DESKTOP, HOME, IPHONE, upstream_app, write_site
 
 KEYS = ["hook-secret"]
 
-
-class ListSink:
-    """An event sink of a user's own: only `emit` and `close`."""
-
-    def __init__(self) -> None:
-        self.events: list[dict] = []
-
-    def emit(self, event: dict) -> None:
-        self.events.append(event)
-
-    def close(self) -> None:
-        pass
 
 
 def make_client(tmp_path, **options) -> TestClient:

@@ -17,24 +17,13 @@ from etalage.middleware.preview import PreviewCodec
 from etalage.signed import SignedCodec
 from tests.support.clients import consent, profile_json, set_cookies
 from tests.support.clocks import Clock
+from tests.support.sinks import ListSink
 
 from .site_fixture import DESKTOP, GOOGLEBOT, HOME, KEYS, upstream_app
 
 PAGE = {"Accept": "text/html"}
 COOKIE = "etalage_preview"
 
-
-class ListSink:
-    """An event sink of the test's own: keeps what it is given."""
-
-    def __init__(self) -> None:
-        self.events: list[dict[str, Any]] = []
-
-    def emit(self, event: dict[str, Any]) -> None:
-        self.events.append(event)
-
-    def close(self) -> None:
-        pass
 
 
 @pytest.fixture

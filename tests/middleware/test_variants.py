@@ -14,6 +14,7 @@ from etalage.middleware.preview import PreviewCodec
 from etalage.testing import EtalageClient, profile_with
 from tests.support.clients import consent
 from tests.support.clocks import Clock
+from tests.support.sinks import ListSink
 
 from .site_fixture import DESKTOP, upstream_app, write_site
 
@@ -31,18 +32,6 @@ rules:
       - {fragment: hero/b.html, weight: 50}
 """
 
-
-class ListSink:
-    """An event sink of a user's own: only `emit` and `close`."""
-
-    def __init__(self) -> None:
-        self.events: list[dict] = []
-
-    def emit(self, event: dict) -> None:
-        self.events.append(event)
-
-    def close(self) -> None:
-        pass
 
 
 def make_app(tmp_path, sink: ListSink, clock: Clock | None = None) -> EtalageMiddleware:

@@ -91,20 +91,11 @@ def test_a_sink_of_ones_own_with_only_emit_gets_every_exposure(tmp_path):
     from starlette.testclient import TestClient
 
     from etalage.middleware import EtalageMiddleware
+    from tests.support.sinks import ListSink
 
     from ..middleware.site_fixture import DESKTOP, upstream_app, write_site
 
-    class Collector:
-        def __init__(self) -> None:
-            self.events: list[dict] = []
-
-        def emit(self, event: dict) -> None:
-            self.events.append(event)
-
-        def close(self) -> None:
-            pass
-
-    collector = Collector()
+    collector = ListSink()
     app = EtalageMiddleware(
         upstream_app(), rules=write_site(tmp_path), secret_keys=["k"], event_sink=collector
     )
