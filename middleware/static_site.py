@@ -5,11 +5,12 @@ from __future__ import annotations
 import hashlib
 import os
 import time
-from collections.abc import Callable, Iterable, MutableMapping
+from collections.abc import Callable, Iterable, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from starlette.exceptions import HTTPException
 from starlette.staticfiles import StaticFiles
 
 from etalage.errors import ConfigError
@@ -79,7 +80,10 @@ class StaticSite:
                 body = b"" if scope["method"] == "HEAD" else page.body
                 await send({"type": "http.response.body", "body": body})
                 return
-        await self.files(scope, receive, send)
+        try:
+            await self.files(scope, receive, send)
+        except HTTPException as exc:  # StaticFiles leaves 404 and 405 to an app around it
+            await _plain(send, exc.status_code, exc.detail, exc.headers)
 
     def _page(self, url_path: str) -> _Page | None:
         now = self._monotonic()
@@ -143,9 +147,20 @@ class StaticSite:
 
 
 async def _not_found(send: Any) -> None:
-    body = b"Not Found"
-    headers = [(b"content-type", b"text/plain; charset=utf-8"), (b"content-length", b"9")]
-    await send({"type": "http.response.start", "status": 404, "headers": headers})
+    await _plain(send, 404, "Not Found")
+
+
+async def _plain(
+    send: Any, status: int, text: str, extra: Mapping[str, str] | None = None
+) -> None:
+    """A short plain-text answer (what an app around StaticFiles would send for its errors)."""
+    body = text.encode("utf-8")
+    headers = [
+        (b"content-type", b"text/plain; charset=utf-8"),
+        (b"content-length", str(len(body)).encode()),
+        *((name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in (extra or {}).items()),
+    ]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 
 

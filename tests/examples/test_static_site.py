@@ -103,3 +103,17 @@ def test_a_rule_file_at_the_site_root_hides_itself_not_the_site(tmp_path, monkey
         assert "Hello phone" in client.get("/").text
         assert client.get("/rules.yaml").status_code == 404
         assert client.get("/fragments/hero.html").status_code == 404
+
+
+@pytest.mark.parametrize("path", ["/no-such-page", "/no-such-page.html", "/guides/nothing.css"])
+def test_a_missing_file_is_a_404_not_a_500(client, path):
+    """`etalage serve` has no app around StaticFiles to turn its HTTPException into an answer."""
+    answer = client.get(path, headers={"Accept": "text/html"})
+    assert answer.status_code == 404
+    assert answer.headers["content-type"] == "text/plain; charset=utf-8"
+
+
+def test_a_post_to_a_file_is_a_405_not_a_500(client):
+    answer = client.post("/style.css")
+    assert answer.status_code == 405
+    assert answer.headers["allow"] == "GET, HEAD"
