@@ -293,6 +293,7 @@ class PagePersonalizer:
                         "rule": chosen.id if chosen else None,
                         "slot": decision.slot,
                         "holdout": decision.holdout,
+                        "holdout_kind": decision.holdout_kind,
                         "variant": decision.variant,
                         "bucket_version": chosen.bucket_version if chosen else None,
                         "page": visitor.facts.path,

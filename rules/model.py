@@ -139,8 +139,10 @@ class Decision:
     """What one slot shows for one visitor, and why.
 
     `rule` is the rule applied (None: the slot's default content). `candidate` is the rule that
-    would apply without holdout, so holdout visitors can still be reported. `variant` is the
-    index (from 0) of the variant shown when `rule` has `variants`.
+    would apply without holdout, so holdout visitors can still be reported; `holdout_kind`
+    says which draw held them out: ``"site"`` (the rule file's global holdout) or ``"rule"``
+    (the rule's own). `variant` is the index (from 0) of the variant shown when `rule` has
+    `variants`.
     """
 
     slot: str
@@ -149,6 +151,7 @@ class Decision:
     candidate: Rule | None = None
     holdout: bool = False
     variant: int | None = None
+    holdout_kind: str | None = None
 
     @property
     def action(self) -> FragmentAction | ReorderAction | HideAction | None:

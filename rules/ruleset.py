@@ -156,6 +156,7 @@ class Ruleset:
                     f"holdout group: default content instead of rule '{winner.id}'",
                     candidate=winner,
                     holdout=True,
+                    holdout_kind="site",
                 )
             else:
                 decisions[slot] = _draw(slot, winner, visitor_id)
@@ -173,7 +174,7 @@ def _draw(slot: str, rule: Rule, visitor_id: str | None) -> Decision:
     seed = rule_holdout_seed(rule.id, rule.bucket_version)
     if rule.holdout > 0 and in_holdout(visitor_id, rule.holdout, seed):
         reason = f"holdout of rule '{rule.id}': default content"
-        return Decision(slot, None, reason, candidate=rule, holdout=True)
+        return Decision(slot, None, reason, candidate=rule, holdout=True, holdout_kind="rule")
     if variants is None:
         return Decision(slot, rule, rule.describe(), candidate=rule)
     index = variants.pick(variant_bucket(rule.id, rule.bucket_version, visitor_id))

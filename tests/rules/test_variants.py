@@ -197,7 +197,7 @@ def test_rule_holdout_share_is_about_the_configured_share():
     held = [d for d in decisions if d.holdout]
     assert abs(len(held) / len(IDS) - 0.1) < 0.015
     assert all(d.rule is None and d.candidate.id == "hero-test" for d in held)
-    assert all(d.variant is None for d in held)
+    assert all(d.variant is None and d.holdout_kind == "rule" for d in held)
     assert "holdout of rule 'hero-test'" in held[0].reason
 
 
@@ -221,6 +221,7 @@ def test_global_holdout_applies_before_the_rule_draws():
     assert (
         decision.holdout and decision.rule is None and decision.reason.startswith("holdout group")
     )
+    assert decision.holdout_kind == "site"
 
 
 def test_without_a_visitor_id_a_variants_rule_gives_the_default():

@@ -112,6 +112,7 @@ def test_a_consenting_visitor_produces_exposures_and_conversions(tmp_path, sink)
         "rule": "continue-search",
         "slot": "hero",
         "holdout": False,
+        "holdout_kind": None,
         "page": "/",
     }
     assert {key: by_slot["hero"].get(key) for key in expected} == expected
