@@ -6,6 +6,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import soupsieve
+
 from etalage.errors import RuleFileError
 from etalage.recency import HistoryPolicy
 from etalage.rules.attributes import CONDITION_OPERATORS, clauses
@@ -92,7 +94,24 @@ def _site(doc: SourceDocument, value: Any, base: Path, *, default_name: str) -> 
         search_date_param=site.get("search_date_param"),
         timezone=zone,
         fragments=(base / site.get("fragments", "fragments")),
+        slot_selectors=_slot_selectors(doc, site.get("slot_selectors", {})),
     )
+
+
+def _slot_selectors(doc: SourceDocument, value: Any) -> dict[str, str]:
+    """``site.slot_selectors``: slot name -> a CSS selector soupsieve can compile."""
+    path: PathKey = ("site", "slot_selectors")
+    selectors = require_mapping(doc, value, path)
+    for slot, selector in selectors.items():
+        check_identifier(doc, slot, (*path, str(slot)), kind="slot")
+        if not (isinstance(selector, str) and selector.strip()):
+            raise doc.error((*path, slot), "must be a CSS selector (a non-empty string)")
+        try:
+            soupsieve.compile(selector)
+        except soupsieve.SelectorSyntaxError as exc:
+            message = str(exc).splitlines()[0]
+            raise doc.error((*path, slot), f"is not a valid CSS selector: {message}") from None
+    return dict(selectors)
 
 
 def _history(doc: SourceDocument, value: Any) -> HistoryPolicy:

@@ -90,6 +90,9 @@ class SiteConfig:
     search_date_param: str | None = None
     timezone: tzinfo = field(default_factory=lambda: _utc())
     fragments: Path = Path("fragments")
+    #: Slots of pages that cannot be edited: slot name -> CSS selector of the element whose
+    #: content the slot replaces (checked for syntax when the file loads).
+    slot_selectors: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, eq=False)

@@ -19,7 +19,9 @@ PathKey = tuple[str | int, ...]
 TOP_LEVEL_KEYS = frozenset(
     {"version", "site", "history", "saved_groups", "segments", "holdout", "rules"}
 )
-SITE_KEYS = frozenset({"name", "search_param", "search_date_param", "timezone", "fragments"})
+SITE_KEYS = frozenset(
+    {"name", "search_param", "search_date_param", "timezone", "fragments", "slot_selectors"}
+)
 RULE_KEYS = frozenset(
     {
         "id",

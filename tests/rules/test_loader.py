@@ -214,3 +214,26 @@ def test_a_duplicate_key_is_an_error_not_a_silent_override():
         "    when: {device.type: desktop}\n"
     )
     assert line_and_field(text) == (7, "rules[0].when", "duplicate key")
+
+
+SELECTORS = "version: 1\nsite:\n  name: s\n  slot_selectors:\n{entries}rules: []\n"
+
+
+def test_slot_selectors_map_slot_names_to_css_selectors():
+    text = SELECTORS.format(entries="    hero: 'main > .hero'\n    promo: '#promo'\n")
+    assert parse_ruleset(text).site.slot_selectors == {"hero": "main > .hero", "promo": "#promo"}
+
+
+@pytest.mark.parametrize(
+    ("entries", "expected"),
+    [
+        ("    hero: 'main > ['\n", "<rules>:5: site.slot_selectors.hero: is not a valid CSS selector"),
+        ("    'bad slot': '.x'\n", "<rules>:5: site.slot_selectors.bad slot: invalid slot"),
+        ("    hero: ''\n", "<rules>:5: site.slot_selectors.hero: must be a CSS selector"),
+        ("    hero: [1]\n", "<rules>:5: site.slot_selectors.hero: must be a CSS selector"),
+    ],
+)
+def test_a_bad_slot_selector_names_file_line_and_slot(entries: str, expected: str):
+    with pytest.raises(RuleFileError) as caught:
+        parse_ruleset(SELECTORS.format(entries=entries))
+    assert str(caught.value).startswith(expected)
