@@ -426,6 +426,7 @@ def fragment_globals() -> dict[str, Any]:
         "eur": eur,
         "long_date": long_date,
         "categories": CATEGORIES,
+        "trips": TRIPS,
         "channels": CHANNELS,
         "levels": LEVELS,
     }
