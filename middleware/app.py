@@ -20,7 +20,6 @@ from etalage.events import EventSink, make_sink
 from etalage.middleware.asgi import ASGIApp, Header, Receive, Scope, Send
 from etalage.middleware.endpoints import Endpoints
 from etalage.middleware.fragment_cache import FragmentCache
-from etalage.middleware.headers import header_value
 from etalage.middleware.origin import normalized_origins
 from etalage.middleware.personalize import PageFooter, PagePersonalizer
 from etalage.middleware.preview import PreviewCodec, PreviewSessions
@@ -34,6 +33,7 @@ from etalage.rules import ReloadingRuleset, Ruleset
 from etalage.rules.fragment_check import fragment_problems
 from etalage.signed import utc_now
 from etalage.store import ProfileStore, RedisProfileStore, VisitorIdCodec
+from etalage.visitor import Visitor
 
 _CONDITIONALS = (b"if-none-match", b"if-modified-since")
 
@@ -170,7 +170,11 @@ class EtalageMiddleware:
         own = scope["path"].startswith(self.settings.prefix)
         page_request = _is_page_request(scope)
         navigation = method not in ("GET", "HEAD") or page_request
-        visitor = await self.visitors.load(scope, ruleset, page=own or navigation)
+        visitor: Visitor | Callable[[], Visitor]
+        if own or navigation or self.store is not None:
+            visitor = await self.visitors.load(scope, ruleset, page=own or navigation)
+        else:  # an asset or a JSON call: most need nothing of the visitor
+            visitor = self.visitors.on_demand(scope, ruleset)
         state = RequestState(
             visitor,
             ruleset,
@@ -183,12 +187,14 @@ class EtalageMiddleware:
             await self.endpoints.handle(scope, receive, send, state)
             return
         # A person's page: bots and prefetches keep the canonical page.
-        persons_page = method in ("GET", "HEAD") and page_request and not visitor.is_canonical
+        persons_page = (
+            method in ("GET", "HEAD") and page_request and not state.visitor.is_canonical
+        )
         preview_cookies: list[Header] = []
         if persons_page:
             # A preview is for an editor's browser.
             state.preview, preview_cookies = self.previews.read(
-                scope, secure=visitor.facts.is_https
+                scope, secure=state.visitor.facts.is_https
             )
             if state.preview is not None:
                 state.forced = self.previews.forced_rules(ruleset, state.preview)
@@ -213,8 +219,8 @@ class EtalageMiddleware:
         await self.app(app_scope, receive, responder.send)
         if state.preview is not None:
             return  # a preview records nothing
-        if responder.page_answered or visitor.recorded:
-            await self.writer.persist(visitor)  # events app code recorded after its answer started
+        if responder.page_answered or (state.visitor_built and state.visitor.recorded):
+            await self.writer.persist(state.visitor)  # events app code recorded after its answer started
 
     def _closing_on_shutdown(self, send: Send) -> Send:
         """Flush the event sink and close the store when the server shuts down."""
@@ -232,9 +238,17 @@ class EtalageMiddleware:
 
 def _is_page_request(scope: Scope) -> bool:
     """A browser navigation: it accepts HTML (assets ask for images, CSS, scripts)."""
-    accept = header_value(scope.get("headers", []), b"accept") or ""
-    dest = header_value(scope.get("headers", []), b"sec-fetch-dest") or ""
-    return "text/html" in accept.lower() or dest in ("document", "iframe", "frame")
+    accept = dest = None
+    for name, value in scope.get("headers", ()):
+        name = name.lower()
+        if name == b"accept" and accept is None:
+            accept = value
+        elif name == b"sec-fetch-dest" and dest is None:
+            dest = value
+    return (accept is not None and b"text/html" in accept.lower()) or dest in _NAVIGATIONS
+
+
+_NAVIGATIONS = (b"document", b"iframe", b"frame")
 
 
 def _without_conditionals(headers: Sequence[Header]) -> list[Header]:

@@ -92,6 +92,57 @@ def merge_vary(upstream: str | None, name: str = "Cookie") -> str:
     return ", ".join([*parts, name])
 
 
+#: The request header behind each family of contextual attributes (a name ending in "." is a
+#: prefix). Query, path and page attributes come from the URL or the page itself, which every
+#: cache keys on already; consent and history come from cookies.
+_HEADERS_READ = (
+    ("device.", "User-Agent"),
+    ("request.referrer_host", "Referer"),
+    ("request.locale", "Accept-Language"),
+    ("consent.", "Sec-GPC"),
+)
+
+
+def vary_for(attributes: Iterable[str], geo_headers: Iterable[str] = ()) -> tuple[str, ...]:
+    """The request headers an answer of the rule set's pages depends on, for ``Vary``:
+    ``Cookie`` always (consent and history live there), and the header behind each contextual
+    attribute in `attributes` (those the rules read); `geo_headers` are the trusted edge's
+    country and region headers, read for ``request.country`` and ``request.region``.
+
+    Time attributes (``time.hour``...) cannot be varied on: a cached answer keeps the decision
+    of the moment it was made for as long as the app's caching says.
+    """
+    wanted = ["Cookie"]
+    for attribute in attributes:
+        for family, header in _HEADERS_READ:
+            matches = attribute.startswith(family) if family.endswith(".") else attribute == family
+            if matches and header not in wanted:
+                wanted.append(header)
+        if attribute in ("request.country", "request.region"):
+            wanted.extend(h for h in geo_headers if h not in wanted)
+    return tuple(wanted)
+
+
+def canonical_headers(
+    headers: Iterable[tuple[bytes, bytes]], vary: Iterable[str]
+) -> list[tuple[bytes, bytes]]:
+    """The headers of an answer that is the app's own page for this request (every slot kept
+    its default): the app's caching and validators stay, and ``Vary`` names the request
+    headers (`vary_for`) that could have made it another page."""
+    out: list[tuple[bytes, bytes]] = []
+    upstream = None
+    for name, value in headers:
+        if name.lower() == b"vary":
+            text = value.decode("latin-1")
+            upstream = text if upstream is None else f"{upstream}, {text}"
+        else:
+            out.append((name, value))
+    for header in vary:
+        upstream = merge_vary(upstream, header)
+    out.append((b"vary", (upstream or "").encode("latin-1")))
+    return out
+
+
 def personalized_headers(
     headers: Iterable[tuple[bytes, bytes]], *, body_length: int, etag: str, duration_ms: float
 ) -> list[tuple[bytes, bytes]]:

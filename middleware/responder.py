@@ -86,9 +86,9 @@ class Responder:
 
     def _personalizable(self, message: Message) -> bool:
         preview = self.state.preview
-        if self.state.visitor.is_canonical or (preview is not None and preview.canonical):
+        if preview is not None and preview.canonical:
             return False
-        return self._is_html_page(message)
+        return self._is_html_page(message) and not self.state.visitor.is_canonical
 
     def _is_html_page(self, message: Message) -> bool:
         """A ``200 text/html`` answer to GET or HEAD, not encoded, within the size cap: one
@@ -120,13 +120,14 @@ class Responder:
 
     async def _send_start(self, message: Message) -> None:
         headers = list(message.get("headers", []))
-        if self.state.visitor.is_canonical and self._is_html_page(message):
+        if self._is_html_page(message) and self.state.visitor.is_canonical:
             # A crawler's or prefetch's page lacks what people get (the consent banner, their
             # fragments); shared caches key on the URL alone, so they must not keep it.
             headers = shared_caches_excluded(headers)
         headers = self._with_cookies(headers, page=False)
-        if self.state.visitor.recorded and self.state.preview is None:
-            await self.writer.persist(self.state.visitor)
+        state = self.state
+        if state.visitor_built and state.visitor.recorded and state.preview is None:
+            await self.writer.persist(state.visitor)
         await self.downstream({**message, "headers": headers})
 
     def _with_cookies(
@@ -135,6 +136,8 @@ class Responder:
         """`headers` plus this answer's Set-Cookie headers, kept out of shared caches."""
         if self.state.preview is not None:  # no profile cookie written nor deleted
             return preview_headers(headers) + self.preview_cookies
+        if not self.state.visitor_built:  # nothing read, recorded or to delete (`on_demand`)
+            return headers
         cookies = self.preview_cookies + self.writer.cookie_headers(
             self.state.visitor, self.state.ruleset, page=page
         )

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Collection, Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Collection, Iterable, Mapping
 from typing import Any
 
 from etalage.events import EventSink
@@ -15,24 +14,52 @@ from etalage.store import ProfileStore, StoreUnavailable
 from etalage.visitor import Visitor
 
 
-@dataclass
 class RequestState:
     """The visitor of this request, the decisions taken for its page, and a recorder.
 
-    App code reads it as ``request.scope["etalage"]``.
+    App code reads it as ``request.scope["etalage"]``. For a request that is not a page
+    navigation (an asset, a JSON call) the visitor is built the first time `visitor` is read:
+    most such requests never need it.
     """
 
-    visitor: Visitor
-    ruleset: Ruleset
-    decisions: dict[str, Decision] = field(default_factory=dict)
-    #: The attributes the rules saw on this page (set once the page was personalized).
-    attributes: dict[str, Any] = field(default_factory=dict)
-    event_sink: EventSink | None = None
-    store: ProfileStore | None = None
-    conversions: Collection[str] = frozenset()
-    #: An editor's preview link in force (nothing is recorded), and the rule it forces per slot.
-    preview: Preview | None = None
-    forced: dict[str, ForcedRule] = field(default_factory=dict)
+    def __init__(
+        self,
+        visitor: Visitor | Callable[[], Visitor],
+        ruleset: Ruleset,
+        *,
+        event_sink: EventSink | None = None,
+        store: ProfileStore | None = None,
+        conversions: Collection[str] = frozenset(),
+    ) -> None:
+        self._visitor = visitor if isinstance(visitor, Visitor) else None
+        self._build = None if isinstance(visitor, Visitor) else visitor
+        self.ruleset = ruleset
+        self.event_sink = event_sink
+        self.store = store
+        self.conversions = conversions
+        #: What the rule set decided per slot of this page (set once the page was personalized).
+        self.decisions: dict[str, Decision] = {}
+        #: The attributes the rules saw on this page (set once the page was personalized).
+        self.attributes: dict[str, Any] = {}
+        #: An editor's preview link in force (nothing is recorded), and the rule it forces per
+        #: slot.
+        self.preview: Preview | None = None
+        self.forced: dict[str, ForcedRule] = {}
+
+    @property
+    def visitor(self) -> Visitor:
+        """The visitor of this request: consent, request facts and, with consent, the profile."""
+        visitor = self._visitor
+        if visitor is None:
+            assert self._build is not None  # one of the two is always set
+            visitor = self._visitor = self._build()
+            self._build = None
+        return visitor
+
+    @property
+    def visitor_built(self) -> bool:
+        """Whether anything has needed the visitor yet (always, for a page navigation)."""
+        return self._visitor is not None
 
     def decide(self, slots: Iterable[str]) -> dict[str, Decision]:
         """What the rule set in force decides for this visitor now on `slots` (as on a page

@@ -51,6 +51,45 @@ class VisitorLoader:
         something asks for it (`Visitor.personalization_allowed` reads it: recording an event,
         deciding, personalizing an HTML answer).
         """
+        cookies = parse_cookie_header(scope.get("headers", []))
+        visitor = self._visitor(scope, ruleset, cookies)
+        if visitor.consent is not True or visitor.is_canonical:
+            return visitor
+        cookie = cookies.get(self.settings.cookie_name)
+        if self.store is not None:
+            await self._load_stored(visitor, cookie, ruleset)
+        elif page:
+            self._read_cookie(visitor, cookie, ruleset)
+        else:
+            visitor.deferred = partial(self._read_cookie, visitor, cookie, ruleset)
+        return visitor
+
+    def on_demand(self, scope: Scope, ruleset: Ruleset) -> Visitor | Callable[[], Visitor]:
+        """For a request that is not a page navigation: a builder of its visitor, called only
+        when something reads it, or the visitor at once when the answer may have to delete a
+        profile cookie (one sent without a yes to personalization).
+
+        Only without a profile store: a stored profile is read with an ``await``.
+        """
+        assert self.store is None, "a profile store is read with await: use load()"
+        settings = self.settings
+        cookies = parse_cookie_header(scope.get("headers", []))
+        if settings.cookie_name in cookies:
+            consent, _ = self.consent_codec.read(cookies.get(settings.consent_cookie_name))
+            if consent is not True:
+                return self._deferring(scope, ruleset, cookies)
+        return partial(self._deferring, scope, ruleset, cookies)
+
+    def _deferring(self, scope: Scope, ruleset: Ruleset, cookies: dict[str, str]) -> Visitor:
+        """`load` with ``page=False``, without a profile store."""
+        visitor = self._visitor(scope, ruleset, cookies)
+        if visitor.consent is True and not visitor.is_canonical:
+            cookie = cookies.get(self.settings.cookie_name)
+            visitor.deferred = partial(self._read_cookie, visitor, cookie, ruleset)
+        return visitor
+
+    def _visitor(self, scope: Scope, ruleset: Ruleset, cookies: dict[str, str]) -> Visitor:
+        """The visitor's consent and request facts (no profile yet)."""
         now = self.clock()
         if self.request_time is not None:
             now = self.request_time(scope, now)
@@ -58,28 +97,16 @@ class VisitorLoader:
         facts = RequestFacts.from_scope(
             scope, ruleset.site.timezone, now, trusted_edge=settings.trusted_edge
         )
-        cookies = parse_cookie_header(scope.get("headers", []))
         consent, consent_reissue = self.consent_codec.read(
             cookies.get(settings.consent_cookie_name)
         )
-        visitor = Visitor(
+        return Visitor(
             facts=facts,
             now=now,
             consent=consent,
             had_profile_cookie=settings.cookie_name in cookies,
             consent_reissue=consent_reissue,
         )
-        if consent is not True or visitor.is_canonical:
-            return visitor
-        if self.store is not None:
-            await self._load_stored(visitor, cookies.get(settings.cookie_name), ruleset)
-            return visitor
-        cookie = cookies.get(settings.cookie_name)
-        if page:
-            self._read_cookie(visitor, cookie, ruleset)
-        else:
-            visitor.deferred = partial(self._read_cookie, visitor, cookie, ruleset)
-        return visitor
 
     def _read_cookie(self, visitor: Visitor, cookie: str | None, ruleset: Ruleset) -> None:
         decoded = self.profile_codec.decode(cookie)
@@ -113,3 +140,4 @@ class VisitorLoader:
                 profile.id = visitor_id
         visitor.profile = profile
         visitor.holdout = ruleset.in_holdout(profile.id)
+

@@ -147,6 +147,12 @@ def _parser() -> argparse.ArgumentParser:
         help="with --sequential: the visitors (both groups) at which decisions are usually "
         "taken, where the sequence is tightest; keep it fixed for an experiment",
     )
+    report.add_argument(
+        "--rules",
+        metavar="RULES.yaml",
+        help="the rule file the events were drawn under: each rule's control group and the "
+        "split its sample-ratio check expects (site and rule holdouts, variant weights)",
+    )
     report.set_defaults(handler=_report)
 
     preview = sub.add_parser(
@@ -305,6 +311,7 @@ def _report(args: argparse.Namespace) -> int:
         holdout_share=args.holdout_share,
         sequential=args.sequential,
         sequential_tuning=args.sequential_tuning,
+        rules=args.rules,
     )
 
 

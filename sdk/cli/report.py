@@ -1,10 +1,16 @@
-"""`etalage report`: per rule, treated versus holdout conversion, lift and its 95% interval.
+"""`etalage report`: per rule and per variant, treated versus control conversion, lift and its
+95% interval.
 
-A visitor counts for a rule from their first exposure to it: in the treated group when they
-saw the rule, in the holdout group when the rule would have applied but they were held out
-(the exposure event then names the rule as candidate, with ``"holdout": true``). A visitor
-converts for that rule when a conversion event of the chosen type (``purchase`` by default)
-follows that first exposure; the group's conversion rate is converters / visitors.
+A visitor counts for a rule from their first exposure to it (under the newest bucket version
+they saw, `etalage.cli.exposures`): treated when they saw the rule (in the variant the exposure
+names, for a rule with variants), held out when the rule would have applied but they were held
+out (the exposure event then names the rule as candidate, with ``"holdout": true`` and which
+holdout in ``holdout_kind``). The control of a rule is its own holdout when it has one, else the
+site-wide holdout (`etalage.cli.splits`); the two are independent draws, and the visitors of
+the other one are left out of that rule's comparison. A visitor converts for a rule when a
+conversion event of the chosen type (``purchase`` by default) follows that first exposure; a
+group's conversion rate is converters / visitors. Each variant is compared with the rule's
+control, as is the rule as a whole (all its treated visitors).
 
 Statistics (normal approximation, two independent proportions):
 - absolute lift ``p_t - p_h`` with a Wald interval, unpooled standard error
@@ -18,9 +24,11 @@ Statistics (normal approximation, two independent proportions):
 
 With ``--sequential`` the absolute lift's interval is an always-valid 95% confidence sequence
 instead (GrowthBook's normal-mixture boundary, `etalage.cli.stats.ConfidenceSequence`): wider,
-but honest however often the report is read. With ``--holdout-share`` each rule's visitor
-counts are checked against the split they were drawn with (a sample-ratio mismatch, chi-square
-p < 0.001, means the groups are not comparable and the lift should not be trusted).
+but honest however often the report is read. With ``--rules`` each rule's visitors per group
+(site-wide holdout, own holdout, each variant) are checked against the split the rule file
+draws; without it, ``--holdout-share`` checks treated against control (a sample-ratio
+mismatch, chi-square p < 0.001, means the groups are not comparable and the lift should not be
+trusted).
 """
 
 from __future__ import annotations
@@ -29,12 +37,25 @@ import html
 import math
 import sys
 import textwrap
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
-from typing import Any
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
 
+from etalage.cli.exposures import EventLog, as_utc, parse_time, read_log
+from etalage.cli.splits import (
+    CONTROL_NAMES,
+    Control,
+    Split,
+    observed_key,
+    split_from_rules,
+    split_from_share,
+    variant_key,
+)
 from etalage.cli.stats import DEFAULT_TUNING, ConfidenceSequence, SampleRatio, sample_ratio_test
+
+if TYPE_CHECKING:
+    from etalage.rules import Ruleset
 
 Z_95 = 1.959963984540054  # the 97.5% quantile of the standard normal
 Z_POWER_80 = 0.8416212335729143  # its 80% quantile
@@ -57,8 +78,32 @@ class GroupStats:
 
 
 @dataclass(frozen=True)
+class VariantLift:
+    """One variant of a rule against the rule's control group."""
+
+    index: int  # from 0, as exposure events number variants
+    name: str | None  # the variant's fragment, when the rule file was given
+    treated: GroupStats
+    absolute: float
+    absolute_ci: tuple[float, float]
+    relative: float | None
+    relative_ci: tuple[float, float] | None
+    warning: str | None
+
+    @property
+    def label(self) -> str:
+        """``variant 1`` for index 0, as `etalage explain` and preview links count them."""
+        return variant_key(self.index)
+
+
+@dataclass(frozen=True)
 class RuleLift:
-    """Treated versus holdout for one rule, with lift and 95% confidence intervals."""
+    """Treated versus control for one rule, with lift and 95% confidence intervals.
+
+    `holdout` is the control group: the site-wide holdout or, for a rule with a holdout of its
+    own, that one (`control` says which). `variants` compare each variant with the same control;
+    `other_holdout` counts the visitors of the other holdout, left out of the comparison.
+    """
 
     rule: str
     treated: GroupStats
@@ -69,14 +114,25 @@ class RuleLift:
     relative_ci: tuple[float, float] | None
     warning: str | None
     srm: SampleRatio | None = None
+    control: Control = "site"
+    variants: tuple[VariantLift, ...] = ()
+    other_holdout: GroupStats | None = None
+    bucket_versions: tuple[int, ...] = ()
+    srm_groups: tuple[str, ...] = ("treated", "holdout")
 
     @property
     def srm_warning(self) -> str | None:
         """The sample-ratio-mismatch warning, when the check ran and failed."""
         if self.srm is None or not self.srm.mismatch:
             return None
-        counts = " vs ".join(f"{count:,}" for count in self.srm.observed)
         split = ":".join(f"{share * 100:.3g}" for share in self.srm.shares)
+        if len(self.srm.observed) == 2 and self.srm_groups[0] == "treated":
+            counts = " vs ".join(f"{count:,}" for count in self.srm.observed)
+        else:
+            counts = ", ".join(
+                f"{GROUP_LABELS.get(group, group)} {count:,}"
+                for group, count in zip(self.srm_groups, self.srm.observed, strict=True)
+            )
         return (
             f"sample ratio mismatch: {counts} visitors where {split} was expected, "
             f"p={self.srm.p_value:.2g}"
@@ -86,6 +142,30 @@ class RuleLift:
     def warnings(self) -> list[str]:
         """Every warning for this rule, the most serious first."""
         return [w for w in (self.srm_warning, self.warning) if w]
+
+    @property
+    def notes(self) -> list[str]:
+        """What the comparison leaves out or merges, for the wide table and the HTML page."""
+        notes = []
+        if self.other_holdout is not None and self.other_holdout.visitors:
+            other = "rule" if self.control == "site" else "site"
+            notes.append(
+                f"{self.other_holdout.visitors:,} visitors of the {CONTROL_NAMES[other]} are "
+                f"not in this comparison (control: the {CONTROL_NAMES[self.control]})"
+            )
+        if len(self.bucket_versions) > 1:
+            versions = ", ".join(str(v) for v in self.bucket_versions)
+            notes.append(
+                f"exposures under bucket versions {versions}: each visitor counts under the "
+                "newest they saw"
+            )
+        return notes
+
+
+#: How the report names a group of a rule's split.
+GROUP_LABELS = {"site": "site holdout", "rule": "own holdout"}
+#: The control column of the tables.
+CONTROL_SHORT = {"site": "site", "rule": "own"}
 
 
 def absolute_lift(
@@ -129,19 +209,6 @@ def visitors_needed(t: GroupStats, c: GroupStats) -> tuple[int, int] | None:
     return math.ceil(k * holdout), holdout
 
 
-def _as_utc(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def _parse_time(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        return _as_utc(datetime.fromisoformat(value))
-    except ValueError:
-        return None
-
-
 def compute_lift(
     events: Iterable[dict[str, Any]],
     *,
@@ -150,57 +217,131 @@ def compute_lift(
     until: datetime | None = None,
     holdout_share: float | None = None,
     sequence: ConfidenceSequence | None = None,
+    rules: Ruleset | None = None,
 ) -> list[RuleLift]:
-    """Compute per-rule lift from exposure and conversion events (naive times are UTC).
+    """Compute per-rule and per-variant lift from exposure and conversion events (naive times
+    are UTC).
 
-    `holdout_share` (the rule set's, between 0 and 1) runs the sample-ratio check on every rule
-    with visitors in both groups; `sequence` makes the absolute lift's interval always-valid.
+    `rules` (the rule file the events were drawn under) fixes each rule's control group and the
+    split its sample-ratio check expects; for a rule it does not hold, `holdout_share` (the rule
+    set's, between 0 and 1) checks treated against control. Without either, the control is the
+    rule's own holdout when the events show one, else the site-wide holdout, and there is no
+    check. `sequence` makes the absolute lift's intervals always-valid.
     """
     if holdout_share is not None and not 0 < holdout_share < 1:
         raise ValueError(f"the holdout share must be between 0 and 1, not {holdout_share}")
-    since = _as_utc(since) if since else None
-    until = _as_utc(until) if until else None
-    first_exposure: dict[tuple[str, str], tuple[datetime, bool]] = {}
-    conversions: dict[str, list[tuple[datetime, float]]] = {}
-    for event in events:
-        at = _parse_time(event.get("at"))
-        visitor = event.get("visitor")
-        if at is None or not isinstance(visitor, str):
-            continue
-        if (since and at < since) or (until and at > until):
-            continue
-        if event.get("type") == "exposure" and isinstance(event.get("rule"), str):
-            key = (event["rule"], visitor)
-            known = first_exposure.get(key)
-            if known is None or at < known[0]:
-                first_exposure[key] = (at, event.get("holdout") is True)
-        elif event.get("type") == "conversion" and event.get("event") == conversion:
-            value = event.get("value")
-            conversions.setdefault(visitor, []).append(
-                (at, float(value) if isinstance(value, int | float) else 0.0)
-            )
-    groups: dict[str, dict[bool, list[int | float]]] = {}
-    for (rule, visitor), (at, held) in first_exposure.items():
-        stats = groups.setdefault(rule, {False: [0, 0, 0.0], True: [0, 0, 0.0]})[held]
-        stats[0] += 1
-        after = [value for when, value in conversions.get(visitor, ()) if when >= at]
-        if after:
-            stats[1] += 1
-            stats[2] += sum(after)
+    log = read_log(
+        events,
+        conversion=conversion,
+        since=as_utc(since) if since else None,
+        until=as_utc(until) if until else None,
+    )
     results = []
-    for rule in sorted(groups):
-        treated, control = groups[rule][False], groups[rule][True]
-        t = GroupStats(int(treated[0]), int(treated[1]), float(treated[2]))
-        c = GroupStats(int(control[0]), int(control[1]), float(control[2]))
-        diff, ci = absolute_lift(t, c, sequence)
-        rel, rel_ci = relative_lift(t, c)
-        srm = None
-        if holdout_share is not None and t.visitors and c.visitors:
-            # a variant is one more group here, with its own share
-            srm = sample_ratio_test((t.visitors, c.visitors), (1 - holdout_share, holdout_share))
-        warning = _warning(t, c, ci, sequential=sequence is not None)
-        results.append(RuleLift(rule, t, c, diff, ci, rel, rel_ci, warning, srm))
+    for rule in sorted(log.rules):
+        split = split_from_rules(rules, rule) if rules is not None else None
+        results.append(_rule_lift(rule, log, split, holdout_share, sequence))
     return results
+
+
+def _rule_lift(
+    rule: str,
+    log: EventLog,
+    split: Split | None,
+    holdout_share: float | None,
+    sequence: ConfidenceSequence | None,
+) -> RuleLift:
+    exposures = log.rules[rule]
+    tallies: dict[str, list[float]] = {}
+    for visitor, exposure in exposures.visitors.items():
+        key = observed_key(exposure.group, exposure.variant, with_variants=True)
+        tally = tallies.setdefault(key, [0, 0, 0.0])
+        tally[0] += 1
+        after = log.conversions_after(visitor, exposure.at)
+        if after:
+            tally[1] += 1
+            tally[2] += sum(after)
+
+    def group(*keys: str) -> GroupStats:
+        rows = [tallies[k] for k in keys if k in tallies]
+        return GroupStats(
+            int(sum(r[0] for r in rows)), int(sum(r[1] for r in rows)), sum(r[2] for r in rows)
+        )
+
+    if split is not None:
+        control: Control = split.control
+    else:
+        control = "rule" if "rule" in tallies else "site"
+    names = split.variant_names if split else ()
+    drawn = {variant_key(i) for i in range(len(names))}
+    variant_keys = sorted(
+        {k for k in tallies if k.startswith("variant ")} | drawn, key=lambda k: int(k.split()[1])
+    )
+    t = group("treated", *variant_keys)
+    c = group(control)
+    diff, ci = absolute_lift(t, c, sequence)
+    rel, rel_ci = relative_lift(t, c)
+    variants = []
+    for key in variant_keys:
+        index = int(key.split()[1]) - 1
+        v = group(key)
+        v_diff, v_ci = absolute_lift(v, c, sequence)
+        v_rel, v_rel_ci = relative_lift(v, c)
+        variants.append(
+            VariantLift(
+                index,
+                names[index] if index < len(names) else None,
+                v,
+                v_diff,
+                v_ci,
+                v_rel,
+                v_rel_ci,
+                _warning(v, c, v_ci, sequential=sequence is not None),
+            )
+        )
+    srm, srm_groups = _sample_ratio(tallies, t, c, control, split, holdout_share)
+    other = group("site" if control == "rule" else "rule")
+    return RuleLift(
+        rule,
+        t,
+        c,
+        diff,
+        ci,
+        rel,
+        rel_ci,
+        _warning(t, c, ci, sequential=sequence is not None),
+        srm,
+        control,
+        tuple(variants),
+        other if other.visitors else None,
+        tuple(sorted(exposures.bucket_versions)),
+        srm_groups,
+    )
+
+
+def _sample_ratio(
+    tallies: dict[str, list[float]],
+    t: GroupStats,
+    c: GroupStats,
+    control: Control,
+    split: Split | None,
+    holdout_share: float | None,
+) -> tuple[SampleRatio | None, tuple[str, ...]]:
+    """The check against the rule file's split for the rule, else treated against control
+    drawn with `holdout_share`; None when neither is known or there is nothing to compare."""
+    if split is not None:
+        keys = tuple(split.shares)
+        if any(key not in split.shares for key in tallies):
+            return None, ()  # groups the file does not draw (it changed since): no verdict
+        observed = [int(tallies[k][0]) if k in tallies else 0 for k in keys]
+        if len(keys) < 2 or not sum(observed):
+            return None, ()
+        return sample_ratio_test(observed, [split.shares[k] for k in keys]), keys
+    if holdout_share is None or not (t.visitors and c.visitors):
+        return None, ()
+    fallback = split_from_share(holdout_share, control)
+    keys = ("treated", control)
+    srm = sample_ratio_test((t.visitors, c.visitors), [fallback.shares[k] for k in keys])
+    return srm, keys
 
 
 def _warning(
@@ -248,6 +389,57 @@ def detectable_lift(t: GroupStats, c: GroupStats) -> float:
     return (Z_95 + Z_POWER_80) * math.sqrt(p * (1 - p) * (1 / t.visitors + 1 / c.visitors))
 
 
+@dataclass(frozen=True)
+class _Row:
+    """One line of the tables and one bar of the chart: a rule, or one of its variants."""
+
+    label: str
+    short: str  # the label without the variant's fragment
+    variant: bool
+    treated: GroupStats
+    control: GroupStats
+    absolute: float
+    absolute_ci: tuple[float, float]
+    relative: float | None
+    relative_ci: tuple[float, float] | None
+    warning: str | None
+
+
+def _rows(r: RuleLift) -> list[_Row]:
+    """The rule's own row (all its treated visitors), then one per variant."""
+    rows = [
+        _Row(
+            r.rule,
+            r.rule,
+            False,
+            r.treated,
+            r.holdout,
+            r.absolute,
+            r.absolute_ci,
+            r.relative,
+            r.relative_ci,
+            None,
+        )
+    ]
+    for v in r.variants:
+        label = f"{v.label} ({v.name})" if v.name else v.label
+        rows.append(
+            _Row(
+                label,
+                v.label,
+                True,
+                v.treated,
+                r.holdout,
+                v.absolute,
+                v.absolute_ci,
+                v.relative,
+                v.relative_ci,
+                v.warning,
+            )
+        )
+    return rows
+
+
 def _pct(value: float, digits: int = 1) -> str:
     return f"{value:+.{digits}%}" if math.isfinite(value) else "n/a"
 
@@ -258,29 +450,37 @@ def _interval(ci: tuple[float, float] | None, digits: int = 1) -> str:
     return f"[{_pct(ci[0], digits)}, {_pct(ci[1], digits)}]"
 
 
-def _absolute(r: RuleLift) -> str:
-    if not (r.treated.visitors and r.holdout.visitors):
+def _absolute(row: _Row) -> str:
+    if not (row.treated.visitors and row.control.visitors):
         return "n/a"
-    return f"{_pct(r.absolute, 2)} {_interval(r.absolute_ci, 2)}"
+    return f"{_pct(row.absolute, 2)} {_interval(row.absolute_ci, 2)}"
 
 
-def _relative(r: RuleLift) -> str:
-    if r.relative is None:
+def _relative(row: _Row) -> str:
+    if row.relative is None:
         return "n/a"
-    return f"{_pct(r.relative)} {_interval(r.relative_ci)}"
+    return f"{_pct(row.relative)} {_interval(row.relative_ci)}"
 
 
 def format_narrow_table(results: list[RuleLift]) -> str:
-    """The table `etalage report` prints by default, within 80 columns: per rule the conversion
-    rate of the treated and the holdout, and the absolute lift with its 95% interval."""
-    header = f"{'rule':<22} {'treated':>8} {'holdout':>8} {'abs lift [95% CI]':>30} {'visitors':>8}"
+    """The table `etalage report` prints by default, within 80 columns: per rule the control it
+    is measured against (``site``: the site-wide holdout, ``own``: the rule's own holdout), the
+    conversion rate of its treated and control visitors, the absolute lift with its 95%
+    interval; then the same for each variant against that control."""
+    header = (
+        f"{'rule':<20} {'vs':<4} {'treated':>8} {'control':>8} {'abs lift [95% CI]':>27} "
+        f"{'visitors':>8}"
+    )
     lines = [header, "-" * len(header)]
     for r in results:
-        visitors = r.treated.visitors + r.holdout.visitors
-        lines.append(
-            f"{r.rule[:22]:<22} {_rate(r.treated):>8} {_rate(r.holdout):>8} "
-            f"{_absolute(r):>30} {visitors:>8}"
-        )
+        for row in _rows(r):
+            label = f"  {row.short}" if row.variant else row.label
+            vs = "" if row.variant else CONTROL_SHORT[r.control]
+            visitors = row.treated.visitors + row.control.visitors
+            lines.append(
+                f"{label[:20]:<20} {vs:<4} {_rate(row.treated):>8} {_rate(row.control):>8} "
+                f"{_absolute(row):>27} {visitors:>8}"
+            )
         for warning in r.warnings:
             lines.extend(
                 textwrap.wrap(warning, 78, initial_indent="  ! ", subsequent_indent="    ")
@@ -295,20 +495,30 @@ def _rate(group: GroupStats) -> str:
 
 
 def format_table(results: list[RuleLift]) -> str:
-    """The wide table (``etalage report --wide``): one line per rule with the conversions and
-    visitors of each group and the relative lift too, a warning line under it."""
+    """The wide table (``etalage report --wide``): one line per rule and one per variant with the
+    control, the conversions and visitors of each group and the relative lift too; warnings
+    and notes under them."""
+    width = max([24] + [len(row.label) + 2 for r in results for row in _rows(r)])
     header = (
-        f"{'rule':<24} {'treated: conv/visitors':>24} {'holdout: conv/visitors':>24} "
-        f"{'abs lift [95% CI]':>28} {'rel lift [95% CI]':>28}"
+        f"{'rule':<{width}} {'vs':<4} {'treated: conv/visitors':>24} "
+        f"{'control: conv/visitors':>24} {'abs lift [95% CI]':>28} {'rel lift [95% CI]':>28}"
     )
     lines = [header, "-" * len(header)]
+    indent = " " * width
     for r in results:
-        rel = _relative(r)
-        treated = f"{r.treated.converters}/{r.treated.visitors} {r.treated.rate:6.2%}"
-        holdout = f"{r.holdout.converters}/{r.holdout.visitors} {r.holdout.rate:6.2%}"
-        absolute = _absolute(r)
-        lines.append(f"{r.rule:<24} {treated:>24} {holdout:>24} {absolute:>28} {rel:>28}")
-        lines.extend(f"{'':<24} warning: {warning}" for warning in r.warnings)
+        for row in _rows(r):
+            label = f"  {row.label}" if row.variant else row.label
+            vs = "" if row.variant else CONTROL_SHORT[r.control]
+            treated = f"{row.treated.converters}/{row.treated.visitors} {row.treated.rate:6.2%}"
+            control = f"{row.control.converters}/{row.control.visitors} {row.control.rate:6.2%}"
+            lines.append(
+                f"{label:<{width}} {vs:<4} {treated:>24} {control:>24} {_absolute(row):>28} "
+                f"{_relative(row):>28}"
+            )
+            if row.variant and row.warning:
+                lines.append(f"{indent} warning ({row.short}): {row.warning}")
+        lines.extend(f"{indent} warning: {warning}" for warning in r.warnings)
+        lines.extend(f"{indent} note: {note}" for note in r.notes)
     if not results:
         lines.append("(no exposures found)")
     return "\n".join(lines)
@@ -325,9 +535,9 @@ def interval_method(sequence: ConfidenceSequence | None) -> str:
 
 
 def _chart(results: list[RuleLift]) -> str:
-    """Inline SVG, one small chart per rule stacked in one figure: the rule's absolute lift
-    (dot), its interval (bar) and zero (dashed) on the rule's own scale, its sample-ratio
-    warning above them."""
+    """Inline SVG, one small chart per rule stacked in one figure: per rule and per variant the
+    absolute lift (dot) and its interval (bar), with zero (dashed) on the rule's own scale,
+    the control it is measured against and its sample-ratio warning above them."""
     width, left, right = 640, 16, 16
     panels, top = [], 0
     for r in results:
@@ -337,51 +547,56 @@ def _chart(results: list[RuleLift]) -> str:
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" role="img" width="{width}" height="{top}" '
         f'viewBox="0 0 {width} {top}" font-family="system-ui,sans-serif" font-size="13">'
-        "<title>Absolute lift in conversion rate per rule, with its interval</title>"
-        f"{''.join(panels)}</svg>"
+        "<title>Absolute lift in conversion rate per rule and per variant, with its interval"
+        f"</title>{''.join(panels)}</svg>"
     )
+
+
+ROW_HEIGHT = 34  # between the bars of a rule's variants
 
 
 def _panel(r: RuleLift, top: int, width: int, left: int, right: int) -> tuple[str, int]:
     """One rule's chart, `top` pixels down the figure; returns it and its height."""
-    low, high = r.absolute_ci
-    measurable = math.isfinite(low) and math.isfinite(high)
-    extent = max(abs(low), abs(high), abs(r.absolute)) if measurable else 0.0
-    span = max(extent, 0.01) * 1.15
+    rows = _rows(r)
+    bounds = [
+        abs(v)
+        for row in rows
+        for v in (*row.absolute_ci, row.absolute)
+        if math.isfinite(v) and row.treated.visitors and row.control.visitors
+    ]
+    span = max(max(bounds, default=0.0), 0.01) * 1.15
     warning = r.srm_warning
-    y = top + (52 if warning else 36)
-    height = y - top + 36
+    first = top + (68 if warning else 52) + (14 if len(rows) > 1 else 0)
+    last = first + ROW_HEIGHT * (len(rows) - 1)
+    height = last - top + 36
 
     def x(value: float) -> float:
         value = max(-span, min(span, value))
         return left + (value + span) / (2 * span) * (width - left - right)
 
     name = html.escape(r.rule if len(r.rule) <= 60 else r.rule[:59] + "…")
+    against = f"against the {CONTROL_NAMES[r.control]}"
     parts = [
-        f'<line x1="{x(0):.1f}" y1="{y - 14}" x2="{x(0):.1f}" y2="{y + 14}" stroke="#888" '
-        f'stroke-dasharray="4"/><text x="{left}" y="{top + 16}" font-weight="600">{name}</text>'
+        f'<line x1="{x(0):.1f}" y1="{first - 14 - (14 if len(rows) > 1 else 0)}" '
+        f'x2="{x(0):.1f}" y2="{last + 14}" stroke="#888" stroke-dasharray="4"/>'
+        f'<text x="{left}" y="{top + 16}" font-weight="600">{name}</text>'
+        f'<text x="{left}" y="{top + 32}" fill="#555" font-size="12">{against}</text>'
     ]
     if warning:
         parts.append(
-            f'<text x="{left}" y="{top + 34}" fill="#8a5a00" font-size="12">'
+            f'<text x="{left}" y="{top + 50}" fill="#8a5a00" font-size="12">'
             f"{html.escape(warning)}</text>"
         )
-    if not measurable:
-        parts.append(
-            f'<text x="{x(0) + 8:.1f}" y="{y + 4}" fill="#777">no holdout or no treated '
-            "visitors</text>"
-        )
-    else:
-        color = "#2f7d4a" if low > 0 else "#b33" if high < 0 else "#777"
-        if warning:
-            color = "#b8860b"  # groups that do not match their draw: no verdict either way
-        label = f"{r.rule}: {r.absolute:+.2%} [{low:+.2%}, {high:+.2%}]"
-        parts.append(
-            f'<g><title>{html.escape(label)}</title><line x1="{x(low):.1f}" y1="{y}" '
-            f'x2="{x(high):.1f}" y2="{y}" stroke="{color}" stroke-width="4" '
-            f'stroke-linecap="round"/><circle cx="{x(r.absolute):.1f}" cy="{y}" r="6" '
-            f'fill="{color}"/></g>'
-        )
+    for number, row in enumerate(rows):
+        y = first + ROW_HEIGHT * number
+        if len(rows) > 1:
+            label = "all variants" if not row.variant else row.label
+            parts.append(
+                f'<text x="{left}" y="{y - 12}" fill="#333" font-size="12">'
+                f"{html.escape(label)}</text>"
+            )
+        parts.append(_bar(r, row, y, x, warning is not None))
+    y = last
     for value, anchor in ((-span, "start"), (0.0, "middle"), (span, "end")):
         parts.append(
             f'<text x="{x(value):.1f}" y="{y + 30}" text-anchor="{anchor}" fill="#555" '
@@ -390,19 +605,58 @@ def _panel(r: RuleLift, top: int, width: int, left: int, right: int) -> tuple[st
     return "".join(parts), height
 
 
-def render_html(results: list[RuleLift], *, subtitle: str = "", method: str = FIXED_HORIZON) -> str:
-    """A self-contained HTML page (no external assets): a lift chart per rule and the table."""
-    rows = "".join(
-        f"<tr><td>{html.escape(r.rule)}</td>"
-        f"<td>{r.treated.converters} / {r.treated.visitors}</td><td>{r.treated.rate:.2%}</td>"
-        f"<td>{r.holdout.converters} / {r.holdout.visitors}</td><td>{r.holdout.rate:.2%}</td>"
-        f"<td>{_absolute(r)}</td>"
-        f"<td>{_relative(r)}</td>"
-        f"<td>{'<br>'.join(html.escape(w) for w in r.warnings)}</td></tr>"
-        for r in results
+def _bar(r: RuleLift, row: _Row, y: int, x: Callable[[float], float], mismatch: bool) -> str:
+    """One row's dot and interval, or why there is none."""
+    low, high = row.absolute_ci
+    if not (row.treated.visitors and row.control.visitors) or not (
+        math.isfinite(low) and math.isfinite(high)
+    ):
+        return (
+            f'<text x="{x(0) + 8:.1f}" y="{y + 4}" fill="#777">no control or no treated '
+            "visitors</text>"
+        )
+    color = "#2f7d4a" if low > 0 else "#b33" if high < 0 else "#777"
+    if mismatch:
+        color = "#b8860b"  # groups that do not match their draw: no verdict either way
+    name = f"{r.rule} {row.short}" if row.variant else r.rule
+    label = f"{name}: {row.absolute:+.2%} [{low:+.2%}, {high:+.2%}]"
+    return (
+        f'<g><title>{html.escape(label)}</title><line x1="{x(low):.1f}" y1="{y}" '
+        f'x2="{x(high):.1f}" y2="{y}" stroke="{color}" stroke-width="4" '
+        f'stroke-linecap="round"/><circle cx="{x(row.absolute):.1f}" cy="{y}" r="6" '
+        f'fill="{color}"/></g>'
     )
+
+
+def _html_rows(r: RuleLift) -> str:
+    cells = []
+    for row in _rows(r):
+        if row.variant:
+            label = f'<td class="variant">{html.escape(row.label)}</td><td></td>'
+            notes = [f"{row.warning}"] if row.warning else []
+        else:
+            label = (
+                f"<td>{html.escape(r.rule)}</td><td>{html.escape(CONTROL_NAMES[r.control])}</td>"
+            )
+            notes = r.warnings + r.notes
+        cells.append(
+            f"<tr>{label}"
+            f"<td>{row.treated.converters} / {row.treated.visitors}</td>"
+            f"<td>{row.treated.rate:.2%}</td>"
+            f"<td>{row.control.converters} / {row.control.visitors}</td>"
+            f"<td>{row.control.rate:.2%}</td>"
+            f"<td>{_absolute(row)}</td><td>{_relative(row)}</td>"
+            f"<td>{'<br>'.join(html.escape(n) for n in notes)}</td></tr>"
+        )
+    return "".join(cells)
+
+
+def render_html(results: list[RuleLift], *, subtitle: str = "", method: str = FIXED_HORIZON) -> str:
+    """A self-contained HTML page (no external assets): a lift chart per rule (a bar per
+    variant) and the table."""
+    rows = "".join(_html_rows(r) for r in results)
     if not results:
-        rows = '<tr><td colspan="8">No exposures found.</td></tr>'
+        rows = '<tr><td colspan="9">No exposures found.</td></tr>'
     return (
         "<!doctype html>\n<html lang=en><head><meta charset=utf-8>"
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
@@ -411,17 +665,20 @@ def render_html(results: list[RuleLift], *, subtitle: str = "", method: str = FI
         "table{border-collapse:collapse;margin-top:1.5rem}"
         "td,th{padding:.35rem .6rem;border-bottom:1px solid #ddd;text-align:left}"
         "th{font-weight:600}td{vertical-align:top}td:not(:last-child){white-space:nowrap}"
-        ".note{color:#555}</style></head><body>"
+        "td.variant{padding-left:1.6rem}td:last-child{min-width:18rem}.note{color:#555}</style></head><body>"
         "<h1>Personalization lift per rule</h1>"
         f'<p class="note">{html.escape(subtitle)}</p>'
         f'<p class="note">Intervals: {html.escape(method)}.</p>'
-        "<p>Per rule, the absolute lift in conversion rate of treated versus holdout visitors "
-        "and its interval, each on its own scale: green, above zero; red, below; grey, not "
-        "distinguishable from zero; amber, groups that do not match their draw.</p>"
+        "<p>Per rule, the absolute lift in conversion rate of treated versus control visitors "
+        "and its interval, each on its own scale, with one bar per variant for a rule with "
+        "variants (each against the same control): green, above zero; red, below; grey, not "
+        "distinguishable from zero; amber, groups that do not match their draw. The control is "
+        "the rule's own holdout when it has one, else the site-wide holdout.</p>"
         + (_chart(results) if results else "")
-        + "<table><tr><th>rule</th><th>treated conv / visitors</th><th>rate</th>"
-        "<th>holdout conv / visitors</th><th>rate</th><th>absolute lift [95%]</th>"
-        f"<th>relative lift [95% CI]</th><th>note</th></tr>{rows}</table></body></html>\n"
+        + "<table><tr><th>rule</th><th>control</th><th>treated conv / visitors</th>"
+        "<th>rate</th><th>control conv / visitors</th><th>rate</th>"
+        "<th>absolute lift [95%]</th><th>relative lift [95% CI]</th><th>note</th></tr>"
+        f"{rows}</table></body></html>\n"
     )
 
 
@@ -436,7 +693,7 @@ def _moment(text: str | None, flag: str, *, end_of_day: bool = False) -> datetim
         raise ValueError(f"{flag}: not an ISO date or date-time: {text!r}") from None
     if end_of_day and _is_bare_date(text):
         moment = moment.replace(hour=23, minute=59, second=59, microsecond=999_999)
-    return _as_utc(moment)
+    return as_utc(moment)
 
 
 def _is_bare_date(text: str) -> bool:
@@ -458,10 +715,24 @@ def run_report(
     holdout_share: float | None = None,
     sequential: bool = False,
     sequential_tuning: float = DEFAULT_TUNING,
+    rules: str | None = None,
 ) -> int:
-    """The `etalage report` command: read the events, print the table, write the HTML page."""
-    from etalage.events import iter_events
+    """The `etalage report` command: read the events, print the table, write the HTML page.
 
+    `rules` is the rule file the events were drawn under: each rule's control group and the
+    split its sample-ratio check expects come from it (`holdout_share` covers the rest).
+    """
+    from etalage.errors import EtalageError
+    from etalage.events import iter_events
+    from etalage.rules import load_ruleset
+
+    ruleset = None
+    if rules:
+        try:
+            ruleset = load_ruleset(rules)
+        except EtalageError as exc:
+            print(f"error: --rules: {exc}", file=sys.stderr)
+            return 2
     try:
         start = _moment(since, "--since")
         end = _moment(until, "--until", end_of_day=True)
@@ -480,7 +751,7 @@ def run_report(
 
     def counted(events: Iterable[dict[str, Any]]) -> Iterable[dict[str, Any]]:
         for event in events:
-            at = _parse_time(event.get("at"))
+            at = parse_time(event.get("at"))
             if at is not None and ((start and at < start) or (end and at > end)):
                 yield event  # outside the window: compute_lift leaves it out, so do the counts
                 continue
@@ -501,6 +772,7 @@ def run_report(
             until=end,
             holdout_share=holdout_share,
             sequence=sequence,
+            rules=ruleset,
         )
     except ImportError:
         print(
@@ -519,8 +791,10 @@ def run_report(
     print(summary)
     method = interval_method(sequence)
     print(f"intervals: {method}")
-    if holdout_share is None:
-        print("sample-ratio check skipped: --holdout-share gives the split to check against")
+    if ruleset is not None:
+        print(f"sample-ratio check: each rule's split as drawn in {rules}")
+    elif holdout_share is None:
+        print("sample-ratio check skipped: --rules or --holdout-share gives the expected split")
     if counts["events"] and not counts["conversions"]:
         others = ", ".join(sorted(seen_conversions)) or "none"
         print(
@@ -528,6 +802,7 @@ def run_report(
             f"{others}); is it declared in the middleware's conversions=?",
             file=sys.stderr,
         )
+    print("control: own = the rule's own holdout, site = the site-wide holdout")
     print(format_table(results) if wide else format_narrow_table(results))
     if html:
         try:

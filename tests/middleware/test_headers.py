@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from etalage.middleware.headers import (
+    canonical_headers,
     etag_matches,
     merge_vary,
     personalized_headers,
@@ -12,6 +13,7 @@ from etalage.middleware.headers import (
     shared_caches_excluded,
     targets_shared_caches,
     variant_etag,
+    vary_for,
 )
 
 
@@ -135,3 +137,44 @@ def test_variant_etag_changes_with_any_part():
     assert base != variant_etag(b"page", {"hero": b"<p>a</p>"}, b"footer")
     # the lengths are hashed too: moving bytes between slots changes the tag
     assert variant_etag(b"p", {"a": b"xy", "b": b""}) != variant_etag(b"p", {"a": b"x", "b": b"y"})
+
+
+@pytest.mark.parametrize(
+    ("attributes", "vary"),
+    [
+        ((), ("Cookie",)),
+        (("search.last", "request.path", "request.query.q", "page.topic"), ("Cookie",)),
+        (("device.type", "device.os"), ("Cookie", "User-Agent")),
+        (("consent.personalization",), ("Cookie", "Sec-GPC")),
+        (("request.locale", "request.referrer_host"), ("Cookie", "Accept-Language", "Referer")),
+        (("request.country",), ("Cookie", "CF-IPCountry", "CF-Region-Code")),
+        (("request.region", "request.country"), ("Cookie", "CF-IPCountry", "CF-Region-Code")),
+        (("time.hour", "devices.x"), ("Cookie",)),
+    ],
+)
+def test_vary_for_names_the_headers_behind_the_attributes_rules_read(attributes, vary):
+    assert vary_for(attributes, ("CF-IPCountry", "CF-Region-Code")) == vary
+
+
+@pytest.mark.parametrize(
+    ("upstream", "vary"),
+    [
+        ([], "Cookie, User-Agent"),
+        ([(b"vary", b"Accept-Encoding")], "Accept-Encoding, Cookie, User-Agent"),
+        ([(b"Vary", b"user-agent"), (b"vary", b"Cookie")], "user-agent, Cookie"),
+        ([(b"vary", b"*")], "*"),
+    ],
+)
+def test_a_canonical_answer_keeps_the_apps_caching_and_varies_on_what_could_change_it(
+    upstream, vary
+):
+    app_headers = [
+        (b"content-type", b"text/html"),
+        (b"cache-control", b"public, max-age=600"),
+        (b"etag", b'"v1"'),
+        (b"cdn-cache-control", b"max-age=3600"),
+        *upstream,
+    ]
+    out = canonical_headers(app_headers, ("Cookie", "User-Agent"))
+    assert out[:4] == app_headers[:4]
+    assert [v for n, v in out if n.lower() == b"vary"] == [vary.encode()]

@@ -180,3 +180,47 @@ def test_an_unknown_trusted_edge_is_refused_at_start_up(tmp_path):
         EtalageMiddleware(
             upstream_app(), rules=write_site(tmp_path), secret_keys=KEYS, trusted_edge="akamai"
         )
+
+
+# -- assets and JSON calls: the visitor is built only when something reads it -----------------
+
+
+def states_of(app, seen):
+    """`app` recording the `RequestState` of every request into `seen`."""
+
+    async def recording(scope, receive, send):
+        await app(scope, receive, send)
+        seen.append(scope["etalage"])
+
+    return recording
+
+
+def test_an_asset_request_of_a_consenting_visitor_builds_no_visitor(rules_path, clock):
+    seen = []
+    app = EtalageMiddleware(
+        states_of(upstream_app(), seen), rules=rules_path, secret_keys=KEYS, clock=clock
+    )
+    client = TestClient(app)
+    consent(client)
+    client.get("/?q=tent", headers={"Accept": "text/html"})
+    response = client.get("/asset.css", headers={"Accept": "text/css,*/*;q=0.1"})
+    assert response.status_code == 200 and not set_cookies(response)
+    assert [state.visitor_built for state in seen[-2:]] == [True, False]
+    # App code that asks for it gets the visitor as a page would have had it.
+    visitor = seen[-1].visitor
+    assert visitor.consent is True and visitor.personalization_allowed
+    assert visitor.profile is not None and visitor.profile.searches[0].term == "tent"
+
+
+def test_an_asset_request_with_a_left_over_profile_cookie_deletes_it(rules_path, clock):
+    seen = []
+    app = EtalageMiddleware(
+        states_of(upstream_app(), seen), rules=rules_path, secret_keys=KEYS, clock=clock
+    )
+    client = TestClient(app)
+    consent(client)
+    client.get("/?q=tent", headers={"Accept": "text/html"})
+    client.cookies.delete("etalage_consent")  # no yes any more: the profile cookie must go
+    response = client.get("/asset.css")
+    assert seen[-1].visitor_built
+    assert [c for c in set_cookies(response) if c.startswith("etalage=") and "Max-Age=0" in c]
