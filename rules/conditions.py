@@ -1,4 +1,9 @@
-"""GrowthBook-compatible targeting conditions, compiled once into nested closures.
+"""GrowthBook-compatible targeting conditions, compiled once into Python functions.
+
+Each operator compiles to a closure test (the reference semantics); `compile_condition` then
+writes the whole condition as one generated function that inlines the common tests and calls
+the closures for the rest (`_Generator`). `condition_requirements` says what a condition needs
+to be true, so a rule set can skip rules without evaluating them.
 
 Semantics follow GrowthBook's ``evalCondition`` (MongoDB-style operators, JavaScript-like
 ordering coercion, padded version strings). A malformed condition never raises when evaluated:
@@ -15,7 +20,9 @@ import json
 import operator
 import re
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from functools import lru_cache
+from types import CodeType
 from typing import Any
 
 Predicate = Callable[[Mapping[str, Any]], bool]
@@ -85,8 +92,17 @@ def _is_operator_object(value: Mapping[Any, Any]) -> bool:
 def compile_condition(
     condition: Mapping[str, Any], saved_groups: _Groups | None = None
 ) -> Predicate:
-    """Compile a condition once into a predicate over an attribute mapping."""
-    return _compile_condition(condition, saved_groups or {})
+    """Compile a condition once into a predicate over an attribute mapping.
+
+    The predicate is one generated Python function (see `_Generator`) when the condition is
+    well formed, else nested closures; both evaluate exactly the same way.
+    """
+    groups = saved_groups or {}
+    if isinstance(condition, Mapping):
+        generated = _Generator(groups).function(condition)
+        if generated is not None:
+            return generated
+    return _compile_condition(condition, groups)
 
 
 _CACHE: dict[str, Predicate] = {}
@@ -130,6 +146,121 @@ def _collect_paths(condition: Any, found: set[str]) -> None:
             _collect_paths(value, found)
         elif isinstance(key, str):
             found.add(key)
+
+
+# --- what a condition needs to be true ------------------------------------------------------
+
+#: Exact types whose equality agrees with their hash (``1 == 1.0 == True`` hash alike), so a
+#: set lookup answers ``==`` and ``$in`` for them.
+SIMPLE_TYPES = frozenset({str, int, float, bool, type(None)})
+
+
+@dataclass(frozen=True)
+class Requirements:
+    """Necessary conditions of a compiled condition, read at compile time.
+
+    `present`: paths whose value must not be None (a missing path reads as None).
+    `one_of`: paths whose value, when of a `SIMPLE_TYPES` type, must equal one of the listed
+    values (a plain equality or a case-sensitive ``$in`` of simple values). Both speak of the
+    value the condition reads at the path: the whole dotted key, else the nested walk. When
+    `excludes` is true the condition is false; when it is false, nothing is known.
+    """
+
+    present: frozenset[str] = frozenset()
+    one_of: Mapping[str, frozenset[Any]] = field(default_factory=dict)
+
+    def excludes(self, attributes: Mapping[str, Any]) -> bool:
+        """Whether these requirements alone show the condition is false for `attributes`."""
+        for path in self.present:
+            if _lookup(attributes, path) is None:
+                return True
+        for path, allowed in self.one_of.items():
+            value = _lookup(attributes, path)
+            if type(value) in SIMPLE_TYPES and value not in allowed:
+                return True
+        return False
+
+
+def condition_requirements(
+    condition: Mapping[str, Any] | None, saved_groups: _Groups | None = None
+) -> Requirements:
+    """What `compile_condition(condition, saved_groups)` needs to possibly be true.
+
+    Exact per field (a field's compiled test is run on None to see whether a missing value can
+    pass), combined through ``$and`` (all needed) and ``$or`` (needed by every branch);
+    ``$nor`` and ``$not`` add nothing, since a negation can be true when values are missing.
+    """
+    if not condition:
+        return Requirements()
+    present, one_of = _requirements(condition, saved_groups or {})
+    return Requirements(frozenset(present), one_of)
+
+
+_Needs = tuple[set[str], dict[str, frozenset[Any]]]
+
+
+def _requirements(condition: Any, groups: _Groups) -> _Needs:
+    present: set[str] = set()
+    one_of: dict[str, frozenset[Any]] = {}
+    if not isinstance(condition, Mapping):
+        return present, one_of  # compiles to always false: requiring nothing stays correct
+    for key, value in condition.items():
+        if key == "$and":
+            if isinstance(value, _ARRAY_TYPES):
+                for item in value:
+                    _merge_all((present, one_of), _requirements(item, groups))
+        elif key == "$or":
+            if isinstance(value, _ARRAY_TYPES) and value:
+                branches = [_requirements(item, groups) for item in value]
+                _merge_all((present, one_of), _common(branches))
+        elif key in ("$nor", "$not") or not isinstance(key, str):
+            continue
+        else:
+            if not _compile_value(value, groups)(None):
+                present.add(key)
+            allowed = _allowed_values(value)
+            if allowed is not None:
+                _merge_all((present, one_of), (set(), {key: allowed}))
+    return present, one_of
+
+
+def _merge_all(into: _Needs, other: _Needs) -> None:
+    """Both needed (``$and``): paths add up, value sets of one path intersect."""
+    present, one_of = into
+    present |= other[0]
+    for path, allowed in other[1].items():
+        one_of[path] = one_of[path] & allowed if path in one_of else allowed
+
+
+def _common(branches: list[_Needs]) -> _Needs:
+    """One of the branches needed (``$or``): what every branch needs, value sets joined."""
+    present = set.intersection(*(branch[0] for branch in branches))
+    paths = set.intersection(*(set(branch[1]) for branch in branches))
+    one_of = {path: frozenset().union(*(branch[1][path] for branch in branches)) for path in paths}
+    return present, one_of
+
+
+def _allowed_values(expected: Any) -> frozenset[Any] | None:
+    """The only simple values a field test can accept, when it says (None: any)."""
+    if type(expected) in SIMPLE_TYPES:
+        return frozenset((expected,))
+    if not (isinstance(expected, Mapping) and _is_operator_object(expected)):
+        return None
+    allowed: frozenset[Any] | None = None
+    for op, arg in expected.items():
+        if op == "$in" and isinstance(arg, _ARRAY_TYPES):
+            if all(type(item) in SIMPLE_TYPES for item in arg):
+                options = frozenset(arg)
+                allowed = options if allowed is None else allowed & options
+    return allowed
+
+
+def _lookup(attributes: Mapping[str, Any], path: str) -> Any:
+    """The value a condition reads at `path`: the whole key first, then the nested walk."""
+    value = attributes.get(path, _MISSING)
+    if value is _MISSING:
+        value = _walk(attributes, tuple(path.split("."))) if "." in path else None
+    return value
 
 
 # --- compiling conditions -----------------------------------------------------------------
@@ -360,7 +491,20 @@ def _compile_order(compare: Callable[[Any, Any], bool], arg: Any) -> _Test:
     return general
 
 
-@lru_cache(maxsize=4096)
+_PADDED: dict[str, str] = {}
+_PADDED_LIMIT = 4096
+
+
+def _padded_text(text: str) -> str:
+    """`padded_version` of a string, remembered (version strings repeat; the padding is slow)."""
+    padded = _PADDED.get(text)
+    if padded is None:
+        if len(_PADDED) >= _PADDED_LIMIT:
+            _PADDED.clear()
+        padded = _PADDED[text] = _pad_version_text(text or "0")
+    return padded
+
+
 def _pad_version_text(text: str) -> str:
     text = re.sub(r"^v|\+.*$", "", text)
     parts = re.split(r"[-.]", text)
@@ -375,15 +519,15 @@ def padded_version(value: Any) -> str:
         value = str(value)
     if not value or not isinstance(value, str):
         value = "0"
-    return _pad_version_text(value)
+    return _padded_text(value)
 
 
 def _compile_version(compare: Callable[[Any, Any], bool], arg: Any) -> _Test:
     target = padded_version(arg)
 
     def version(value: Any) -> bool:
-        if type(value) is str and value:
-            return compare(_pad_version_text(value), target)
+        if type(value) is str:
+            return compare(_PADDED.get(value) or _padded_text(value), target)
         return compare(padded_version(value), target)
 
     return version
@@ -432,6 +576,11 @@ def _membership(options: Sequence[Any], insensitive: bool) -> _Test:
 
         def member_folded(value: Any) -> bool:
             if isinstance(value, _ARRAY_TYPES):
+                if not has_unhashable:
+                    try:  # all strings: fold in C; anything else fails and takes the long way
+                        return not hashable.isdisjoint(map(str.lower, value))
+                    except TypeError:
+                        pass
                 return any_contained(
                     [
                         element.lower() if type(element) is str else _fold(element)
@@ -463,17 +612,31 @@ def _compile_all(arg: Any, groups: _Groups, insensitive: bool) -> _Test:
         return _false
     if all(isinstance(item, str) for item in arg):
         required = frozenset(item.lower() for item in arg) if insensitive else frozenset(arg)
+        # Fast tries: every element a string (folded in C) or hashable; the filtered list
+        # (non-strings ignored) is the exact rule and the fallback.
         if insensitive:
-            return lambda value: (
-                isinstance(value, _ARRAY_TYPES)
-                and required.issubset(
-                    [element.lower() for element in value if isinstance(element, str)]
-                )
-            )
-        return lambda value: (
-            isinstance(value, _ARRAY_TYPES)
-            and required.issubset([element for element in value if isinstance(element, str)])
-        )
+
+            def has_all_folded(value: Any) -> bool:
+                if not isinstance(value, _ARRAY_TYPES):
+                    return False
+                try:
+                    return required.issubset(map(str.lower, value))
+                except TypeError:
+                    return required.issubset(
+                        [element.lower() for element in value if isinstance(element, str)]
+                    )
+
+            return has_all_folded
+
+        def has_all_strings(value: Any) -> bool:
+            if not isinstance(value, _ARRAY_TYPES):
+                return False
+            try:
+                return required.issubset(value)
+            except TypeError:
+                return required.issubset([e for e in value if isinstance(e, str)])
+
+        return has_all_strings
     tests = tuple(_compile_value(item, groups, insensitive) for item in arg)
 
     def has_all(value: Any) -> bool:
@@ -519,6 +682,255 @@ def _compile_group(inside: bool, arg: Any, groups: _Groups) -> _Test:
         return _false if inside else _true
     member = _membership(groups[arg] or [], insensitive=False)
     return member if inside else _negate(member)
+
+
+# --- compiling conditions to generated functions ---------------------------------------------
+
+
+_MEMBERSHIP_OPS = frozenset({"$in", "$nin", "$ini", "$nini"})
+_TYPE_EXPRESSIONS = {
+    "null": "v is None",
+    "boolean": "isinstance(v, bool)",
+    "number": "_is_number(v)",
+    "string": "isinstance(v, str)",
+    "array": "isinstance(v, _SEQUENCES)",
+    "object": "type(v) is dict or isinstance(v, _Mapping)",
+}
+
+
+class _Unsupported(Exception):
+    """A shape the generator leaves to the closure compiler (malformed parts, odd keys)."""
+
+
+_VERSION_SYMBOLS = {
+    "$veq": "==",
+    "$vne": "!=",
+    "$vlt": "<",
+    "$vlte": "<=",
+    "$vgt": ">",
+    "$vgte": ">=",
+}
+_NUMBER_ARG_OPS = {"$eq": "==", "$ne": "!=", "$lt": "<", "$lte": "<=", "$gt": ">", "$gte": ">="}
+
+
+class _Generator:
+    """Writes a condition as the source of plain Python functions, then compiles it.
+
+    Only the *shape* of the condition reaches the source: every attribute path, value, compiled
+    regular expression and fallback test is bound to a generated name (``_c3``) in the
+    functions' namespace (builtins only as far as bound there), so nothing a rule author wrote
+    is ever parsed as code. The source of equal shapes is equal and is compiled once
+    (`_compiled`); each predicate gets its own copy of the code object.
+
+    A conjunction becomes a run of ``if not <test>: return False`` statements (``$and`` lists
+    are flattened into it); ``$or``, ``$nor``, ``$not`` and ``$elemMatch`` call generated
+    functions of their own. Common field tests are written inline (equality, ``$exists``,
+    ordering against a number or a string, versions, ``$in``/``$nin``/``$ini``/``$nini`` on
+    strings and lists, ``$regex``, ``$type``, ``$size``) for the value types they are exact for,
+    with the operator's closure test (which stays the reference) for every other value.
+    """
+
+    def __init__(self, groups: _Groups) -> None:
+        self.groups = groups
+        self.names: dict[str, Any] = {"_walk": _walk, "_MISSING": _MISSING}
+        self.names.update(_PADDED=_PADDED, _padded_text=_padded_text)
+        self.names.update(type=type, int=int, float=float, str=str, len=len, bool=bool, dict=dict)
+        self.names.update(list=list, map=map, any=any, TypeError=TypeError, _EMPTY={})
+        self.names.update(isinstance=isinstance, _ARRAYS=_ARRAY_TYPES, _is_number=_is_number)
+        self.names.update(_Mapping=Mapping, _SEQUENCES=(list, tuple, set, frozenset))
+        self.functions: list[list[str]] = []
+
+    def function(self, condition: Mapping[str, Any]) -> Predicate | None:
+        try:
+            self._function(condition)
+        except _Unsupported:
+            return None
+        source = "\n".join("\n".join(lines) for lines in reversed(self.functions))
+        namespace: dict[str, Any] = {"__builtins__": {}, **self.names}
+        exec(_compiled(source), namespace)  # generated from the shape only, see class doc
+        for index in range(len(self.functions)):
+            function = namespace[f"_f{index}"]
+            # An own copy of the shared code object: the interpreter specialises code for the
+            # globals it meets, and conditions of one shape each have their own.
+            function.__code__ = function.__code__.replace()
+        predicate: Predicate = namespace["_f0"]
+        return predicate
+
+    def _bind(self, value: Any) -> str:
+        name = f"_c{len(self.names)}"
+        self.names[name] = value
+        return name
+
+    def _function(self, condition: Any) -> str:
+        """Add a function testing `condition`; returns its name."""
+        name = f"_f{len(self.functions)}"
+        lines = [f"def {name}(a):"]
+        self.functions.append(lines)
+        self._conjunction(condition, lines)
+        lines.append("    return True")
+        return name
+
+    def _conjunction(self, condition: Any, lines: list[str]) -> None:
+        if not isinstance(condition, Mapping):
+            raise _Unsupported
+        for key, value in condition.items():
+            if key == "$and":
+                if not isinstance(value, _ARRAY_TYPES):
+                    raise _Unsupported
+                for item in value:
+                    self._conjunction(item, lines)
+            elif key in ("$or", "$nor"):
+                if not isinstance(value, _ARRAY_TYPES):
+                    raise _Unsupported
+                calls = " or ".join(f"{self._function(item)}(a)" for item in value)
+                if key == "$or" and calls:
+                    lines.append(f"    if not ({calls}): return False")
+                elif key == "$nor":
+                    lines.append(f"    if {calls or 'True'}: return False")
+            elif key == "$not":
+                if isinstance(value, Mapping):
+                    lines.append(f"    if {self._function(value)}(a): return False")
+                # a $not of a non-condition negates an always-false part: nothing to test
+            elif isinstance(key, str):
+                self._field(key, value, lines)
+            else:
+                raise _Unsupported
+
+    def _field(self, path: str, expected: Any, lines: list[str]) -> None:
+        if "." in path:
+            lines.append(f"    v = a.get({self._bind(path)}, _MISSING)")
+            lines.append(
+                f"    if v is _MISSING: v = _walk(a, {self._bind(tuple(path.split('.')))})"
+            )
+        else:
+            lines.append(f"    v = a.get({self._bind(path)})")
+        if not (isinstance(expected, Mapping) and _is_operator_object(expected)):
+            lines.append(f"    if not ({self._bind(expected)} == v): return False")
+            return
+        for op, arg in expected.items():
+            self._operator(op, arg, lines)
+
+    def _operator(self, op: str, arg: Any, lines: list[str]) -> None:
+        """Lines failing (``return False``) when value ``v`` fails ``{op: arg}``."""
+        closure = _compile_operator(op, arg, self.groups)
+        whole = self._whole_test(op, arg)
+        if whole is not None:
+            lines.append(f"    if not ({whole}): return False")
+            return
+        if op == "$exists":
+            lines.append(f"    if v is {'' if arg else 'not '}None: return False")
+            return
+        if op == "$elemMatch" and self._elem_match(arg, lines):
+            return
+        fallback = self._bind(closure)
+        fast = self._fast_lines(op, arg, fallback)
+        if fast is None:
+            lines.append(f"    if not {fallback}(v): return False")
+            return
+        lines.extend(fast)
+        # The closure's verdict on a missing value, known now: no call for it at run time.
+        lines.append(f"    elif v is None: {'pass' if closure(None) else 'return False'}")
+        lines.append(f"    elif not {fallback}(v): return False")
+
+    def _fast_lines(self, op: str, arg: Any, fallback: str) -> list[str] | None:
+        """An ``if`` on v's type (None excluded) with the closure's test for that type."""
+        if op in _VERSION_SYMBOLS:
+            padded, target = "(_PADDED.get(v) or _padded_text(v))", self._bind(padded_version(arg))
+            return [
+                "    if type(v) is str:",
+                f"        if not ({padded} {_VERSION_SYMBOLS[op]} {target}): return False",
+            ]
+        if op in _MEMBERSHIP_OPS:
+            return self._membership(op, arg, fallback)
+        fast = self._fast_test(op, arg)
+        if fast is None:
+            return None
+        kind_test, failing = fast
+        return [f"    if {kind_test}:", f"        if {failing}: return False"]
+
+    def _elem_match(self, arg: Any, lines: list[str]) -> bool:
+        """``$elemMatch`` as a loop over the array calling a generated element test."""
+        if not isinstance(arg, Mapping):
+            return False
+        name = f"_f{len(self.functions)}"
+        if _is_operator_object(arg):
+            body = [f"def {name}(v):"]
+            self.functions.append(body)
+            for op, item in arg.items():
+                self._operator(op, item, body)
+            body.append("    return True")
+            lines.append(
+                f"    if not (isinstance(v, _ARRAYS) and any(map({name}, v))): return False"
+            )
+            return True
+        self._function(arg)  # a condition over each element (non-mappings read as {})
+        lines.append("    if not isinstance(v, _ARRAYS): return False")
+        lines.append("    for e in v:")
+        lines.append(
+            f"        if {name}(e if type(e) is dict or isinstance(e, _Mapping) else _EMPTY): break"
+        )
+        lines.append("    else: return False")
+        return True
+
+    def _membership(self, op: str, arg: Any, fallback: str) -> list[str] | None:
+        """``$in`` and kin over strings and lists of strings, in C; anything else: closure."""
+        if not (isinstance(arg, _ARRAY_TYPES) and all(map(_hashable, arg))):
+            return None
+        folded = op in ("$ini", "$nini")
+        options = self._bind(frozenset(_fold(item) for item in arg) if folded else frozenset(arg))
+        inside = op in ("$in", "$ini")
+        text, items = ("v.lower()", "map(str.lower, v)") if folded else ("v", "v")
+        disjoint = f"{'' if inside else 'not '}{options}.isdisjoint({items})"
+        return [
+            "    if type(v) is str:",
+            f"        if {text} {'not in' if inside else 'in'} {options}: return False",
+            "    elif type(v) is list:",
+            "        try:",
+            f"            if {disjoint}: return False",
+            "        except TypeError:",
+            f"            if not {fallback}(v): return False",
+        ]
+
+    def _whole_test(self, op: str, arg: Any) -> str | None:
+        """An expression equal to the closure test for every value, when there is a short one."""
+        if op == "$type" and isinstance(arg, str) and arg in _TYPE_EXPRESSIONS:
+            return _TYPE_EXPRESSIONS[arg]
+        if op == "$size" and type(arg) is int:
+            return f"isinstance(v, _ARRAYS) and {self._bind(arg)} == len(v)"
+        if (
+            op == "$elemMatch"
+            and isinstance(arg, Mapping)
+            and len(arg) == 1
+            and type(arg.get("$eq")) is str
+            and _to_float(arg["$eq"]) is None
+        ):  # only strings can equal a string that reads as no number
+            return f"isinstance(v, _ARRAYS) and {self._bind(arg['$eq'])} in v"
+        return None
+
+    def _fast_test(self, op: str, arg: Any) -> tuple[str, str] | None:
+        """(a test of v's type, the failing test for that type) equal to the closure's."""
+        if op in _NUMBER_ARG_OPS:
+            symbol = _NUMBER_ARG_OPS[op]
+            if _is_number(arg) and arg == arg:
+                return "type(v) is int or type(v) is float", f"not (v {symbol} {self._bind(arg)})"
+            if type(arg) is str:
+                return "type(v) is str", f"not (v {symbol} {self._bind(arg)})"
+            return None
+        if op in ("$regex", "$regexi", "$notRegex", "$notRegexi"):
+            flags, negated = _REGEX_OPS[op]
+            try:
+                search = re.compile(arg, flags).search
+            except (re.error, TypeError, ValueError, OverflowError, RecursionError):
+                return None
+            found = f"{self._bind(search)}(v) is {'' if negated else 'not '}None"
+            return "type(v) is str", f"not ({found})"
+        return None
+
+
+@lru_cache(maxsize=1024)
+def _compiled(source: str) -> CodeType:
+    """The code object of generated source (equal condition shapes share one)."""
+    return compile(source, "<etalage condition>", "exec")
 
 
 # --- validation ---------------------------------------------------------------------------
@@ -598,9 +1010,7 @@ def _check_value(value: Any, path: ConditionPath, out: _Problems) -> None:
             out.append((path, message))
 
 
-def _operator_problem(
-    op: str, arg: Any, path: ConditionPath, out: _Problems
-) -> str | None:
+def _operator_problem(op: str, arg: Any, path: ConditionPath, out: _Problems) -> str | None:
     if op not in KNOWN_OPERATORS:
         return f"unknown operator {op!r}"
     if op in _LIST_OPS:

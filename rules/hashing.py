@@ -20,9 +20,10 @@ def _code_units(text: str) -> array[int]:
 def fnv1a32(text: str) -> int:
     """32-bit FNV-1a over the text's UTF-16 code units, as JavaScript's ``charCodeAt`` sees them."""
     value = _FNV_OFFSET
-    units = map(ord, text) if text.isascii() else _code_units(text)
+    # ASCII bytes are the code units; iterating bytes yields ints without a call per character.
+    units = text.encode("ascii") if text.isascii() else _code_units(text)
     for unit in units:
-        value = ((value ^ unit) * _FNV_PRIME) & _MASK
+        value = (value ^ unit) * _FNV_PRIME & _MASK
     return value
 
 

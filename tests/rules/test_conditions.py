@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -9,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from etalage.rules.conditions import (
+    _compile_condition,
     compile_condition,
     condition_paths,
     evaluate_condition,
@@ -268,3 +270,94 @@ def test_compiled_conditions_agree_with_growthbook(
     growthbook = pytest.importorskip("growthbook.core")
     expected = growthbook.evalCondition(attributes, condition, {})
     assert compile_condition(condition)(attributes) is expected
+
+
+# --- generated predicates ---------------------------------------------------------------------
+
+HOSTILE_TEXT = [
+    "__import__('os').system('true')",
+    "a'] or True #",
+    'x"); return True\n#',
+    "\\n    return True",
+    "{}",
+    "_c1",
+    "v",
+]
+
+
+@pytest.mark.parametrize("text", HOSTILE_TEXT)
+def test_paths_and_values_are_data_never_code(text: str) -> None:
+    condition = {text: text, "a." + text: {"$in": [text]}, "b": {"$regex": "^" + re.escape(text)}}
+    predicate = compile_condition(condition)
+    assert predicate({text: text, "a." + text: text, "b": text}) is True
+    assert predicate({text: text + "!", "a." + text: text, "b": text}) is False
+    assert predicate({}) is False
+
+
+def test_conditions_of_one_shape_keep_their_own_values() -> None:
+    young = compile_condition({"age": {"$lt": 18}, "country": {"$in": ["DE", "AT"]}})
+    old = compile_condition({"age": {"$lt": 99}, "country": {"$in": ["US"]}})
+    assert young({"age": 17, "country": "AT"}) is True
+    assert old({"age": 17, "country": "AT"}) is False
+    assert old({"age": 50, "country": "US"}) is True
+    assert young({"age": 50, "country": "US"}) is False
+
+
+SHAPES = [
+    {"a": {"$elemMatch": {"b": {"$regex": "^x"}}}},
+    {"a": {"$elemMatch": {"$gt": 1, "$lt": 3}}},
+    {"a": {"$elemMatch": {"$eq": "x"}}},
+    {"a": {"$elemMatch": {"$eq": "1"}}},
+    {"a": {"$size": 2}, "b": {"$type": "number"}},
+    {"a": {"$ini": ["X", "y"]}, "b": {"$nini": ["Z"]}},
+    {"a": {"$vgt": "1.2.0"}, "b": {"$vlte": "2.0.0-beta"}},
+    {"$nor": [], "a": 1},
+    {"$or": [], "a": 1},
+    {"$not": 5, "a": 1},
+    {"$and": "not a list"},
+    {"$or": [{"a": 1}, "not a condition"]},
+]
+VALUE_SAMPLES = [
+    None,
+    0,
+    1,
+    2,
+    2.5,
+    True,
+    "x",
+    "X",
+    "1",
+    "xy",
+    "1.3.0",
+    [],
+    ["x"],
+    ["X", 1],
+    [1, 2],
+    [{"b": "xa"}],
+    [["x"]],
+    {"b": "x"},
+]
+
+
+@pytest.mark.parametrize("condition", SHAPES)
+def test_generated_predicates_equal_the_closure_compiler_on_every_value(
+    condition: dict[str, Any],
+) -> None:
+    generated = compile_condition(condition)
+    closures = _compile_condition(condition, {})  # the reference the generator must equal
+    for a in VALUE_SAMPLES:
+        for b in VALUE_SAMPLES[:8]:
+            attributes = {"a": a, "b": b}
+            assert generated(attributes) is closures(attributes), attributes
+
+
+@pytest.mark.parametrize("condition", SHAPES[:7])
+def test_generated_predicates_agree_with_growthbook_on_every_value(
+    condition: dict[str, Any],
+) -> None:
+    growthbook = pytest.importorskip("growthbook.core")
+    predicate = compile_condition(condition)
+    for a in VALUE_SAMPLES:
+        for b in VALUE_SAMPLES[:8]:
+            attributes = {"a": a, "b": b}
+            assert predicate(attributes) is growthbook.evalCondition(attributes, condition, {})
