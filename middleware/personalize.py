@@ -6,7 +6,7 @@ import dataclasses
 import logging
 import random
 import time
-from collections.abc import Callable, Mapping, MutableMapping
+from collections.abc import Callable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from datetime import time as day_time
@@ -30,10 +30,12 @@ from etalage.middleware.asgi import Scope
 from etalage.middleware.deciding import decide, visitor_attributes
 from etalage.middleware.fragment_cache import FragmentCache
 from etalage.middleware.headers import (
+    canonical_headers,
     etag_matches,
     header_value,
     personalized_headers,
     variant_etag,
+    vary_for,
 )
 from etalage.middleware.preview import forced_decisions
 from etalage.middleware.skeleton import PageSkeleton, Slot
@@ -41,6 +43,7 @@ from etalage.middleware.skeleton_cache import SkeletonCache
 from etalage.middleware.state import RequestState
 from etalage.profile import MAX_MOMENT
 from etalage.rules import Decision, FragmentAction, HideAction, ReorderAction, Ruleset
+from etalage.rules.conditions import condition_paths
 from etalage.rules.fragment_check import fragment_problems
 from etalage.visitor import Visitor
 
@@ -78,6 +81,7 @@ class PagePersonalizer:
         fragment_globals: Mapping[str, Any],
         page_footer: PageFooter | None = None,
         reload_interval: float = 1.0,
+        geo_headers: Sequence[str] = (),
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.prefix = prefix
@@ -88,6 +92,8 @@ class PagePersonalizer:
         self.page_footer = page_footer
         self.reload_interval = reload_interval
         self._monotonic = monotonic
+        self.geo_headers = tuple(geo_headers)
+        self._vary_of: tuple[Ruleset, tuple[str, ...]] | None = None
         self._folders: dict[Path, _FragmentFolder] = {}
         self._logged: set[tuple[str, str]] = set()
 
@@ -133,20 +139,16 @@ class PagePersonalizer:
         preview = state.preview is not None
         if_none_match = None if preview else header_value(headers, b"if-none-match")
         upstream_headers = list(start.get("headers", []))
-        skeleton = self.skeletons.compile(body, header_value(upstream_headers, b"etag"))
+        skeleton = self.skeletons.compile(
+            body, header_value(upstream_headers, b"etag"), ruleset.site.slot_selectors
+        )
         # A HEAD shows nobody anything, a preview shows an editor: nothing to remember.
         seen = scope["method"] == "GET" and not preview
         if visitor.personalization_allowed and seen:
             self._record_page(visitor, ruleset, skeleton)
         slots = [name for name in skeleton.slot_names if name in ruleset.slots]
         if not slots and self.page_footer is None:
-            # Not personalized: the app's own validators hold (a page request reaches the app
-            # without its conditional headers, so the 304 is answered here).
-            upstream_etag = header_value(upstream_headers, b"etag")
-            if upstream_etag and etag_matches(if_none_match, upstream_etag):
-                kept = [h for h in upstream_headers if h[0].lower() != b"content-length"]
-                return PageResult(304, kept, b"")
-            return PageResult(start["status"], upstream_headers, body)
+            return _apps_page(start["status"], upstream_headers, body, if_none_match)
         page_facts = dict(skeleton.facts)
         page_facts["path"] = visitor.facts.path
         attrs = visitor_attributes(visitor, ruleset, page_facts)
@@ -170,6 +172,11 @@ class PagePersonalizer:
         if self.page_footer is not None:
             footer = self.page_footer(scope, state)
             out = _insert_before_body_end(out, footer)
+        if not replacements and not footer and not preview:
+            # Every slot kept its default: the app's own page for this request keeps the app's
+            # caching, varying on whatever could have made it another page.
+            headers = canonical_headers(upstream_headers, self._vary(ruleset))
+            return _apps_page(start["status"], headers, body, if_none_match)
         etag = variant_etag(skeleton.digest, replacements, footer)
         duration = (time.perf_counter() - started_at) * 1000
         headers = personalized_headers(
@@ -179,12 +186,33 @@ class PagePersonalizer:
             return PageResult(304, [h for h in headers if h[0] != b"content-length"], b"")
         return PageResult(start["status"], headers, out)
 
+    def _vary(self, ruleset: Ruleset) -> tuple[str, ...]:
+        """The request headers a page of `ruleset` depends on (`vary_for`), per rule set."""
+        known = self._vary_of
+        if known is None or known[0] is not ruleset:
+            tested: set[str] = set()
+            for when in [r.when for r in ruleset.rules] + [
+                s.when for s in ruleset.segments.values()
+            ]:
+                if when:
+                    tested |= condition_paths(when)
+            known = self._vary_of = (ruleset, vary_for(tested, self.geo_headers))
+        return known[1]
+
     def _record_page(self, visitor: Visitor, ruleset: Ruleset, skeleton: PageSkeleton) -> None:
         profile = visitor.profile
         assert profile is not None
         policy = ruleset.history
         now = visitor.now
-        record_request(profile, policy, now)
+        facts = visitor.facts
+        record_request(
+            profile,
+            policy,
+            now,
+            entry=facts.path,
+            referrer=facts.external_referrer,
+            utm_source=facts.query.get("utm_source"),
+        )
         valid_until = _epoch_end_of_day(skeleton.facts.get("valid_until"), ruleset, now)
         record_view(
             profile,
@@ -216,63 +244,76 @@ class PagePersonalizer:
         attrs: dict[str, Any],
         page_facts: dict[str, str],
     ) -> dict[str, bytes]:
-        """Bytes per slot to splice; a slot whose fragment failed is left out of the result and
-        its decision turned into "default" (in place), so exposures say what was shown."""
+        """Bytes per slot to splice; a ``take: N`` slot gets the fragments of its placements one
+        after the other. A placement whose fragment failed is dropped from its decision (in
+        place; the first turned into "default"), so exposures say what was shown, and a slot
+        left with nothing to show is left out of the result."""
         replacements: dict[str, bytes] = {}
-        failed: set[str] = set()
         slots = {slot.name: slot for slot in reversed(skeleton.slots)}
         view = dict(attrs)
         view["name"] = attrs.get("prefs.name")
         view["consent"] = visitor.personalization_allowed
-        page_key: tuple[tuple[str, str], ...] | None = None
-        for name, decision in decisions.items():
-            rule = decision.rule
-            if rule is None:
+        page_key = tuple(sorted(page_facts.items()))
+        for name, decision in list(decisions.items()):
+            if decision.rule is None and not decision.more:
                 continue
             slot = slots[name]
             action = decision.action  # a drawn variant's fragment for a `variants` rule
             if isinstance(action, HideAction):
                 replacements[name] = b""
-            elif isinstance(action, ReorderAction):
+                continue
+            if isinstance(action, ReorderAction):
                 replacements[name] = slot.reordered(action.order(attrs))
-            elif isinstance(action, FragmentAction):
-                if page_key is None:
-                    page_key = tuple(sorted(page_facts.items()))
-                renderer = self.renderer(ruleset)
-                # Everything but `visitor` that the fragment's context is made of.
-                fixed = (
-                    renderer.folder,
-                    action.template,
-                    rule.id,
-                    name,
-                    decision.reason,
-                    slot.default_text,
-                    page_key,
-                )
-                render = partial(
-                    _render_fragment,
-                    renderer,
-                    action.template,
-                    self.prefix,
-                    page_facts,
-                    decision,
-                    slot,
-                )
-                try:
-                    html = self.fragment_cache.render(fixed, view, render)
-                except FragmentError as exc:
-                    self._log_once(rule.id, str(exc))
-                    failed.add(name)
+                continue
+            pieces: list[bytes] = []
+            failed: set[int] = set()
+            for index, placed in enumerate(decision.placements):
+                fragment = placed.action
+                if placed.rule is None or not isinstance(fragment, FragmentAction):
                     continue
-                replacements[name] = html.encode("utf-8")
-        for name in failed:  # the visitor saw the default: record it as such
-            decisions[name] = dataclasses.replace(
-                decisions[name],
-                rule=None,
-                candidate=None,
-                reason="default content (fragment failed)",
-            )
+                html = self._fragment(ruleset, slot, placed, fragment, view, page_facts, page_key)
+                if html is None:
+                    failed.add(index)
+                else:
+                    pieces.append(html)
+            if failed:
+                decisions[name] = _without(decision, failed)
+            if pieces:
+                replacements[name] = b"".join(pieces)
         return replacements
+
+    def _fragment(
+        self,
+        ruleset: Ruleset,
+        slot: Slot,
+        decision: Decision,
+        action: FragmentAction,
+        view: dict[str, Any],
+        page_facts: dict[str, str],
+        page_key: tuple[tuple[str, str], ...],
+    ) -> bytes | None:
+        """One placement's fragment, rendered (or reused); None when it failed (logged once)."""
+        rule = decision.rule
+        assert rule is not None
+        renderer = self.renderer(ruleset)
+        # Everything but `visitor` that the fragment's context is made of.
+        fixed = (
+            renderer.folder,
+            action.template,
+            rule.id,
+            slot.name,
+            decision.reason,
+            slot.default_text,
+            page_key,
+        )
+        render = partial(
+            _render_fragment, renderer, action.template, self.prefix, page_facts, decision, slot
+        )
+        try:
+            return self.fragment_cache.render(fixed, view, render).encode("utf-8")
+        except FragmentError as exc:
+            self._log_once(rule.id, str(exc))
+            return None
 
     def _record_decisions(self, visitor: Visitor, decisions: Mapping[str, Decision]) -> None:
         profile = visitor.profile
@@ -281,7 +322,8 @@ class PagePersonalizer:
         answer = f"{_ANSWER_IDS.getrandbits(48):012x}"
         at = visitor.now.isoformat()
         exposures = []
-        for decision in decisions.values():
+        placements = [placed for decision in decisions.values() for placed in decision.placements]
+        for decision in placements:
             if decision.rule is not None and profile is not None:
                 record_exposure(profile, decision.rule.id)
             if sink is not None and visitor.personalization_allowed:
@@ -309,12 +351,7 @@ class PagePersonalizer:
                 for exposure in exposures:
                     sink.emit(exposure)
         if profile is not None:
-            record_decisions(
-                profile,
-                visitor.now,
-                visitor.facts.path,
-                {slot: (d.rule.id if d.rule else None, d.reason) for slot, d in decisions.items()},
-            )
+            record_decisions(profile, visitor.now, visitor.facts.path, _reasons(decisions))
             visitor.changed = True
 
     def _log_once(self, rule_id: str, message: str) -> None:
@@ -328,6 +365,28 @@ class PagePersonalizer:
         if ("", key) not in self._logged:
             self._logged.add(("", key))
             logger.warning("etalage: %s", message)
+
+
+def _without(decision: Decision, failed: set[int]) -> Decision:
+    """`decision` without the placements (by index) whose fragment failed: the visitor saw the
+    default in their place."""
+    more = tuple(p for i, p in enumerate(decision.more, start=1) if i not in failed)
+    if 0 not in failed:
+        return dataclasses.replace(decision, more=more)
+    return dataclasses.replace(
+        decision, rule=None, candidate=None, reason="default content (fragment failed)", more=more
+    )
+
+
+def _reasons(decisions: Mapping[str, Decision]) -> dict[str, tuple[str | None, str | None]]:
+    """Rule and reason per slot, as the visitor's page shows them; the further placements of a
+    ``take: N`` slot as ``<slot>#2`` to ``<slot>#N`` (``#`` is never in a slot name)."""
+    reasons: dict[str, tuple[str | None, str | None]] = {}
+    for slot, decision in decisions.items():
+        for index, placed in enumerate(decision.placements, start=1):
+            key = slot if index == 1 else f"{slot}#{index}"
+            reasons[key] = (placed.rule.id if placed.rule else None, placed.reason)
+    return reasons
 
 
 def _render_fragment(
@@ -392,3 +451,15 @@ def _insert_before_body_end(html: bytes, snippet: bytes) -> bytes:
     if index < 0:
         return html + snippet
     return html[:index] + snippet + html[index:]
+
+
+def _apps_page(
+    status: int, headers: list[tuple[bytes, bytes]], body: bytes, if_none_match: str | None
+) -> PageResult:
+    """The app's own page, under the app's own validators (a page request reaches the app
+    without its conditional headers, so the 304 is answered here)."""
+    upstream_etag = header_value(headers, b"etag")
+    if upstream_etag and etag_matches(if_none_match, upstream_etag):
+        kept = [h for h in headers if h[0].lower() != b"content-length"]
+        return PageResult(304, kept, b"")
+    return PageResult(status, headers, body)

@@ -16,6 +16,7 @@ from etalage.rules.model import (
     ReorderAction,
     Rule,
     SiteConfig,
+    SlotConfig,
     Variant,
     VariantsAction,
 )
@@ -33,6 +34,7 @@ __all__ = [
     "Ruleset",
     "Segment",
     "SiteConfig",
+    "SlotConfig",
     "Variant",
     "VariantsAction",
     "compile_condition",

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from etalage.recency import COUNT_FAMILIES, parse_count_path
 from etalage.rules.schema import closest
 
 #: What may stand for a key of a condition besides an attribute path.
@@ -119,6 +120,10 @@ ATTRIBUTES: Mapping[str, Attribute] = {
     "purchases.total": NUMBER,
     "purchases.last_days": NUMBER,
     "prefs.interests": LIST,
+    "visit.pages": NUMBER,  # the current visit: pages viewed so far, this one included
+    "visit.entry": TEXT,  # the path it entered on
+    "visit.referrer": TEXT,  # the host of the other site that referred its first request
+    "visit.utm_source": TEXT,  # its first request's utm_source
     "id": TEXT,
     # The consent choice and the holdout: etalage.visitor.Visitor.attributes.
     "consent.personalization": BOOLEAN,
@@ -161,6 +166,10 @@ def attribute(path: str, segments: Collection[str] = ()) -> Attribute | None:
         return BOOLEAN if path[len("segment.") :] in segments else None
     if _EVENT.match(path):
         return NUMBER
+    if path.startswith(_COUNT_FAMILIES):
+        # views.topic.<topic>.<N>d, views.path.<path>.<N>d, searches.term.<term>.<N>d,
+        # events.<type>.<N>d: how often within the last N days (1 to 30)
+        return NUMBER if parse_count_path(path) is not None else None
     for prefix, kind in PREFIXES.items():
         if path.startswith(prefix) and len(path) > len(prefix):
             return kind
@@ -172,6 +181,8 @@ def unknown_attribute(
 ) -> str:
     """The message for a path no visitor has, with the closest known path (or name in `also`)
     if one is close."""
+    if path.startswith(_COUNT_FAMILIES):
+        return _count_message(path)
     close = closest(path, [*_candidates(path, segments), *also])
     return f"unknown attribute '{path}'" + (f" (did you mean '{close}'?)" if close else "")
 
@@ -188,7 +199,31 @@ def _candidates(path: str, segments: Collection[str]) -> list[str]:
             names.append(prefix + ".".join(parts[depth:]))
     if len(parts) > 1:
         names.extend(f"event.{parts[1]}.{what}" for what in ("count", "age_hours"))
+    for family in COUNT_FAMILIES:  # veiws.topic.hiking.7d -> views.topic.hiking.7d
+        depth = family.count(".")
+        if len(parts) > depth + 1:
+            names.append(family + ".".join(parts[depth:]))
     return names
+
+
+_COUNT_FAMILIES = tuple(COUNT_FAMILIES)
+_COUNT_WINDOW = re.compile(r"\.(\d+)([a-z]*)$")
+
+
+def _count_message(path: str) -> str:
+    """Why a path of a count family (``views.topic.hiking.45d``) counts nothing."""
+    family = next(f for f in _COUNT_FAMILIES if path.startswith(f))
+    window = _COUNT_WINDOW.search(path, len(family))
+    name = path[len(family) : window.start()] if window else path[len(family) :]
+    if not name:
+        return f"unknown attribute '{path}' (a count names what it counts: '{family}<name>.7d')"
+    example = f"{family}{name}.7d"
+    if window is None:
+        return f"unknown attribute '{path}' (a count needs a window: did you mean '{example}'?)"
+    return (
+        f"unknown attribute '{path}' (a count's window is 1d to 30d, "
+        f"e.g. '{family}{name}.{min(max(int(window.group(1)), 1), 30)}d')"
+    )
 
 
 def clauses(condition: Any, prefix: SubPath = ()) -> Iterator[tuple[SubPath, str, Any]]:

@@ -13,7 +13,13 @@ from markupsafe import Markup
 from etalage.errors import FragmentError
 from etalage.fragments import FragmentRenderer
 from etalage.profile import Profile
-from etalage.recency import MIN_INTEREST, HistoryPolicy, interest_scores, is_relevant
+from etalage.recency import (
+    MIN_INTEREST,
+    HistoryPolicy,
+    interest_scores,
+    is_relevant,
+    parse_count_path,
+)
 from etalage.rules.conditions import compile_condition
 from etalage.rules.model import Decision, FragmentAction, Rule
 from etalage.rules.ruleset import Ruleset
@@ -253,24 +259,39 @@ def render_fragments(
     page = {"path": path} if path else {}
     rendered: dict[str, Rendered] = {}
     for report in reports:
-        decision = report.decision
-        rule = decision.rule
-        action = decision.action  # a drawn variant's fragment for a `variants` rule
-        if rule is None or not isinstance(action, FragmentAction):
-            continue
-        context = {
-            "page": page,
-            "rule": {"id": rule.id, "slot": report.slot, "reason": decision.reason},
-            "why_url": f"{prefix}profile#rule-{rule.id}",
-            "default": Markup(""),
-            "visitor": view,
-        }
-        template = action.template
-        try:
-            rendered[report.slot] = Rendered(template, renderer.render(template, context))
-        except FragmentError as exc:
-            rendered[report.slot] = Rendered(template, None, str(exc))
+        pieces = []
+        for decision in report.decision.placements:  # more than one in a `take: N` slot
+            rule = decision.rule
+            action = decision.action  # a drawn variant's fragment for a `variants` rule
+            if rule is None or not isinstance(action, FragmentAction):
+                continue
+            context = {
+                "page": page,
+                "rule": {"id": rule.id, "slot": report.slot, "reason": decision.reason},
+                "why_url": f"{prefix}profile#rule-{rule.id}",
+                "default": Markup(""),
+                "visitor": view,
+            }
+            try:
+                html = renderer.render(action.template, context)
+            except FragmentError as exc:
+                pieces.append(Rendered(action.template, None, str(exc)))
+            else:
+                pieces.append(Rendered(action.template, html))
+        if pieces:
+            rendered[report.slot] = _joined(pieces)
     return rendered
+
+
+def _joined(pieces: list[Rendered]) -> Rendered:
+    """The fragments of a slot's placements as one: the first failure, else the HTML joined."""
+    if len(pieces) == 1:
+        return pieces[0]
+    templates = ", ".join(piece.template for piece in pieces)
+    for piece in pieces:
+        if piece.error is not None:
+            return Rendered(piece.template, None, piece.error)
+    return Rendered(templates, "".join(piece.html or "" for piece in pieces))
 
 
 def format_reports(
@@ -305,8 +326,11 @@ def format_reports(
             for clause in candidate.clauses:
                 _format_clause(clause, "      ", lines, notes)
         decision = report.decision
-        winner = decision.rule.id if decision.rule else "default content"
-        lines.append(f"  => {winner}: {decision.reason}")
+        placements = decision.placements
+        for number, placed in enumerate(placements, start=1):
+            winner = placed.rule.id if placed.rule else "default content"
+            place = f"{number}. " if len(placements) > 1 else ""  # a `take: N` slot
+            lines.append(f"  => {place}{winner}: {placed.reason}")
         fragment = (rendered or {}).get(report.slot)
         if fragment is not None:
             if fragment.error is not None:
@@ -328,9 +352,45 @@ def _format_clause(clause: Clause, indent: str, lines: list[str], notes: list[Un
     lines.append(
         f"{indent}[{mark}] {clause.attribute} {_short(clause.test)}  actual={_short(clause.actual)}"
     )
+    gloss = describe_value(clause.attribute, clause.actual)
+    if gloss is not None:
+        lines.append(f"{indent}        {gloss}")
     for note in notes:
         if note.concerns(clause.attribute):
             lines.append(f"{indent}        not counted: {note.reason}")
+
+
+_COUNT_VERBS = {
+    "views.topic.": "viewed topic {name}",
+    "views.path.": "viewed page {name}",
+    "searches.term.": "searched for {name!r}",
+    "events.": "had event {name}",
+}
+_VISIT_WORDS = {
+    "visit.entry": "this visit entered on {value}",
+    "visit.referrer": "this visit came from {value}",
+    "visit.utm_source": "this visit came with utm_source {value!r}",
+}
+
+
+def describe_value(path: str, value: Any) -> str | None:
+    """A window count or a fact of the current visit in words (``viewed topic hiking 3 times
+    in the last 7 days``), or None for other attributes."""
+    parsed = parse_count_path(path)
+    if parsed is not None:
+        times = value if isinstance(value, int) and not isinstance(value, bool) else 0
+        done = _COUNT_VERBS[parsed.family].format(name=parsed.name)
+        often = "once" if times == 1 else f"{times} times"
+        days = "day" if parsed.days == 1 else f"{parsed.days} days"
+        return f"{done} {often} in the last {days}"
+    if path == "visit.pages" and isinstance(value, int):
+        return f"{value} page{'' if value == 1 else 's'} viewed in this visit, this one included"
+    words = _VISIT_WORDS.get(path)
+    if words is None and path != "visit.pages":
+        return None
+    if value is None or words is None:
+        return "no visit in progress" if path == "visit.pages" else f"this visit has no {path[6:]}"
+    return words.format(value=value)
 
 
 def _short(value: Any) -> str:

@@ -2,24 +2,27 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import soupsieve
 
 from etalage.errors import RuleFileError
-from etalage.recency import HistoryPolicy
+from etalage.recency import HistoryPolicy, parse_count_path
 from etalage.rules.attributes import CONDITION_OPERATORS, clauses
 from etalage.rules.conditions import condition_paths, condition_problems
 from etalage.rules.model import (
     CONTEXTUAL_PREFIXES,
+    MAX_TAKE,
     Action,
     FragmentAction,
     HideAction,
     ReorderAction,
     Rule,
     SiteConfig,
+    SlotConfig,
     Variant,
     VariantsAction,
 )
@@ -28,6 +31,7 @@ from etalage.rules.schema import (
     ACTION_KEYS,
     RULE_KEYS,
     SITE_KEYS,
+    SLOT_KEYS,
     TOP_LEVEL_KEYS,
     VARIANT_KEYS,
     PathKey,
@@ -61,14 +65,24 @@ def parse_ruleset(text: str, file: str = "<rules>", *, base_dir: Path | None = N
     if data.get("version") != 1:
         raise doc.error(("version",), f"must be 1, not {data.get('version')!r}")
     base = base_dir if base_dir is not None else Path(".")
-    site = _site(doc, data.get("site", {}), base, default_name=Path(file).stem or "site")
+    site = _site(
+        doc,
+        data.get("site", {}),
+        base,
+        default_name=Path(file).stem or "site",
+        slots=_slots(doc, data.get("slots", {})),
+    )
     history = _history(doc, data.get("history", {}))
     saved_groups = _saved_groups(doc, data.get("saved_groups", {}))
     holdout = data.get("holdout", 0.0)
     if isinstance(holdout, bool) or not isinstance(holdout, int | float) or not 0 <= holdout <= 1:
         raise doc.error(("holdout",), f"must be a share between 0 and 1, not {holdout!r}")
-    segments, order = _segments(doc, data.get("segments", {}), saved_groups)
+    raw_segments = data.get("segments", {})
+    segments, order = _segments(doc, raw_segments, saved_groups)
     rules = _rules(doc, data.get("rules", []), site, segments, saved_groups)
+    conditions = [rule.when for rule in rules if rule.when]
+    conditions.extend(raw_segments.values())
+    history = replace(history, counted=_counted(conditions))
     return Ruleset(
         path=Path(file) if base_dir is not None else None,
         site=site,
@@ -81,7 +95,14 @@ def parse_ruleset(text: str, file: str = "<rules>", *, base_dir: Path | None = N
     )
 
 
-def _site(doc: SourceDocument, value: Any, base: Path, *, default_name: str) -> SiteConfig:
+def _site(
+    doc: SourceDocument,
+    value: Any,
+    base: Path,
+    *,
+    default_name: str,
+    slots: Mapping[str, SlotConfig],
+) -> SiteConfig:
     site = require_mapping(doc, value, ("site",))
     reject_unknown_keys(doc, site, SITE_KEYS, ("site",))
     for key in ("name", "search_param", "search_date_param", "fragments"):
@@ -95,7 +116,29 @@ def _site(doc: SourceDocument, value: Any, base: Path, *, default_name: str) -> 
         timezone=zone,
         fragments=(base / site.get("fragments", "fragments")),
         slot_selectors=_slot_selectors(doc, site.get("slot_selectors", {})),
+        slots=slots,
     )
+
+
+def _slots(doc: SourceDocument, value: Any) -> dict[str, SlotConfig]:
+    """The top-level ``slots:`` section: slot name -> ``{label: text, take: N}`` (both optional)."""
+    slots = require_mapping(doc, value, ("slots",))
+    out: dict[str, SlotConfig] = {}
+    for name, raw in slots.items():
+        path: PathKey = ("slots", name)
+        check_identifier(doc, name, path, kind="slot")
+        entry = require_mapping(doc, {} if raw is None else raw, path)
+        reject_unknown_keys(doc, entry, SLOT_KEYS, path)
+        label = entry.get("label")
+        if label is not None and not (isinstance(label, str) and label.strip()):
+            raise doc.error(path + ("label",), "must be a non-empty string")
+        take = entry.get("take", 1)
+        if isinstance(take, bool) or not isinstance(take, int) or not 1 <= take <= MAX_TAKE:
+            raise doc.error(
+                path + ("take",), f"must be a whole number from 1 to {MAX_TAKE}, not {take!r}"
+            )
+        out[name] = SlotConfig(label=label.strip() if label else None, take=take)
+    return out
 
 
 def _slot_selectors(doc: SourceDocument, value: Any) -> dict[str, str]:
@@ -122,6 +165,18 @@ def _history(doc: SourceDocument, value: Any) -> HistoryPolicy:
         sub, _, message = str(exc).partition(": ")
         path: PathKey = ("history", *sub.split(".")) if message else ("history",)
         raise doc.error(path, message or str(exc)) from None
+
+
+def _counted(conditions: Iterable[Mapping[str, Any]]) -> frozenset[str]:
+    """What the window count attributes of `conditions` read (`HistoryPolicy.counted`): only
+    that is counted, so a visitor's cookie holds no count that no rule needs."""
+    keys = set()
+    for condition in conditions:
+        for path in condition_paths(condition):
+            parsed = parse_count_path(path)
+            if parsed is not None:
+                keys.add(parsed.key)
+    return frozenset(keys)
 
 
 def _saved_groups(doc: SourceDocument, value: Any) -> dict[str, list[Any]]:
@@ -191,6 +246,7 @@ def _segments(
             predicate=compile_predicate(raw[name], saved_groups),
             needs_consent=_reads_stored(paths, segments),
             depends_on=refs[name],
+            when=raw[name],
         )
     return segments, tuple(order)
 
@@ -242,6 +298,14 @@ def _rules(
         seen[rule_id] = index
         slot = check_identifier(doc, raw["slot"], path + ("slot",), kind="slot")
         action = _action(doc, raw, path)
+        take = site.slot_config(slot).take
+        if take > 1 and isinstance(action, HideAction | ReorderAction):
+            key = "hide" if isinstance(action, HideAction) else "reorder"
+            raise doc.error(
+                path + (key,),
+                f"slot '{slot}' takes {take} rules (slots.{slot}.take), each showing a fragment: "
+                "use fragment or variants",
+            )
         when = raw.get("when")
         paths: frozenset[str] = frozenset()
         if when is not None:

@@ -80,6 +80,21 @@ class VariantsAction:
 
 Action = FragmentAction | ReorderAction | HideAction | VariantsAction
 
+#: The most fragments one `take: N` slot may hold.
+MAX_TAKE = 12
+
+
+@dataclass(frozen=True)
+class SlotConfig:
+    """One entry of the rule file's top-level `slots:` section.
+
+    `label` is how the visitor's page names the block in words ("Top of the home page");
+    `take` is how many winning rules fill the slot, in priority order (1: the single winner).
+    """
+
+    label: str | None = None
+    take: int = 1
+
 
 @dataclass(frozen=True)
 class SiteConfig:
@@ -93,6 +108,13 @@ class SiteConfig:
     #: Slots of pages that cannot be edited: slot name -> CSS selector of the element whose
     #: content the slot replaces (checked for syntax when the file loads).
     slot_selectors: Mapping[str, str] = field(default_factory=dict)
+    #: The top-level `slots:` section: slot name -> its label and `take`. A slot not named
+    #: here takes one rule and has no label (`slot_config` gives that default).
+    slots: Mapping[str, SlotConfig] = field(default_factory=dict)
+
+    def slot_config(self, slot: str) -> SlotConfig:
+        """The settings of `slot`: its `slots:` entry, else one rule and no label."""
+        return self.slots.get(slot, _DEFAULT_SLOT)
 
 
 @dataclass(frozen=True, eq=False)
@@ -145,7 +167,9 @@ class Decision:
     would apply without holdout, so holdout visitors can still be reported; `holdout_kind`
     says which draw held them out: ``"site"`` (the rule file's global holdout) or ``"rule"``
     (the rule's own). `variant` is the index (from 0) of the variant shown when `rule` has
-    `variants`.
+    `variants`. In a ``take: N`` slot, `more` holds the further placements: the 2nd to Nth
+    winning rules in priority order, each a decision of its own (rule, reason, variant,
+    holdout); the slot shows the fragments of all `placements` one after the other.
     """
 
     slot: str
@@ -155,6 +179,12 @@ class Decision:
     holdout: bool = False
     variant: int | None = None
     holdout_kind: str | None = None
+    more: tuple[Decision, ...] = ()
+
+    @property
+    def placements(self) -> tuple[Decision, ...]:
+        """This decision and its `more`, in the order the slot shows them."""
+        return (self, *self.more) if self.more else (self,)
 
     @property
     def action(self) -> FragmentAction | ReorderAction | HideAction | None:
@@ -166,6 +196,9 @@ class Decision:
         if isinstance(action, VariantsAction):
             return action.variants[self.variant or 0].fragment
         return action
+
+
+_DEFAULT_SLOT = SlotConfig()
 
 
 def _utc() -> tzinfo:

@@ -17,8 +17,9 @@ from etalage.errors import RuleFileError
 PathKey = tuple[str | int, ...]
 
 TOP_LEVEL_KEYS = frozenset(
-    {"version", "site", "history", "saved_groups", "segments", "holdout", "rules"}
+    {"version", "site", "history", "saved_groups", "segments", "holdout", "slots", "rules"}
 )
+SLOT_KEYS = frozenset({"label", "take"})
 SITE_KEYS = frozenset(
     {"name", "search_param", "search_date_param", "timezone", "fragments", "slot_selectors"}
 )

@@ -22,7 +22,7 @@ from typing import Any
 
 import msgspec
 
-from etalage.profile import Profile
+from etalage.profile import COUNT_DAYS, Profile
 from etalage.recency import MIN_INTEREST, HistoryPolicy, decayed_interest, is_relevant
 from etalage.sealed import Sealer, sealed_length
 from etalage.signed import Clock, SignedCodec, utc_now
@@ -166,6 +166,7 @@ def _bare(profile: Profile) -> Profile:
         purchases=profile.purchases,
         purchase_total=profile.purchase_total,
         last_purchase=profile.last_purchase,
+        visit_pages=profile.visit_pages,
     )
 
 
@@ -178,6 +179,7 @@ def _evictions(profile: Profile, policy: HistoryPolicy, now: datetime) -> list[C
             len(profile.views),
             len(profile.events),
             len(profile.interest),
+            len(profile.counts),
         )
         profile.searches = [
             s
@@ -199,11 +201,16 @@ def _evictions(profile: Profile, policy: HistoryPolicy, now: datetime) -> list[C
             for topic, (score, at) in profile.interest.items()
             if decayed_interest(score, at, now, policy.interest_half_life) >= MIN_INTEREST
         }
+        oldest_day = int(now.timestamp()) // 86400 - COUNT_DAYS
+        profile.counts = {
+            key: entry for key, entry in profile.counts.items() if entry.day > oldest_day
+        }
         after = (
             len(profile.searches),
             len(profile.views),
             len(profile.events),
             len(profile.interest),
+            len(profile.counts),
         )
         return before != after
 
@@ -216,6 +223,12 @@ def _evictions(profile: Profile, policy: HistoryPolicy, now: datetime) -> list[C
             return True
 
         return step
+
+    def drop_least_recent_count() -> bool:
+        if not profile.counts:
+            return False
+        del profile.counts[next(iter(profile.counts))]  # kept least recently counted first
+        return True
 
     def drop_weakest_interest() -> bool:
         if not profile.interest:
@@ -249,6 +262,7 @@ def _evictions(profile: Profile, policy: HistoryPolicy, now: datetime) -> list[C
         drop_stale,
         pop_oldest("decisions"),
         pop_oldest("views"),
+        drop_least_recent_count,
         pop_oldest("events"),
         drop_weakest_interest,
         pop_oldest("searches", keep=1),

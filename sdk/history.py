@@ -8,29 +8,49 @@ from datetime import datetime
 from typing import Any
 
 from etalage.profile import (
+    COUNT_DAYS,
     MAX_DECISION_PAGES,
     MAX_SAFE_INT,
     CartState,
+    DayCounts,
     EventEntry,
     Profile,
     SearchEntry,
     ViewEntry,
 )
-from etalage.recency import HistoryPolicy, decayed_interest
+from etalage.recency import MAX_COUNTED, HistoryPolicy, decayed_interest
 
 MAX_TERM_LENGTH = 80
 MAX_PATH_LENGTH = 200
 MAX_TOPIC_LENGTH = 40
 MAX_EVENT_FIELDS = 6
 MAX_EVENT_VALUE_LENGTH = 60
+MAX_HOST_LENGTH = 100
+MAX_UTM_LENGTH = 60
+
+#: What a day count is kept for, by the prefix of its key in `Profile.counts`.
+COUNT_KINDS = {"topic": "t:", "path": "p:", "term": "s:", "event": "e:"}
 
 
 def _epoch(now: datetime) -> int:
     return int(now.timestamp())
 
 
-def record_request(profile: Profile, policy: HistoryPolicy, now: datetime) -> None:
-    """Count a new visit when the gap since the last request exceeds the policy's visit gap."""
+def record_request(
+    profile: Profile,
+    policy: HistoryPolicy,
+    now: datetime,
+    *,
+    entry: str | None = None,
+    referrer: str | None = None,
+    utm_source: str | None = None,
+) -> None:
+    """Count a new visit when the gap since the last request exceeds the policy's visit gap.
+
+    A request that starts a visit also sets the visit's facts: its `entry` path, the host that
+    `referrer`-ed it (a host name only, from another site) and its `utm_source`; the page count
+    starts again (`record_view` counts the pages).
+    """
     moment = _epoch(now)
     last = profile.last_seen
     if profile.visits == 0 or last is None or moment - last > policy.visit_gap.total_seconds():
@@ -38,6 +58,11 @@ def record_request(profile: Profile, policy: HistoryPolicy, now: datetime) -> No
             profile.prev_visit_seen = last
         profile.visits += 1
         profile.visit_started = moment
+        profile.visit_pages = 0
+        profile.visit_entry = entry[:MAX_PATH_LENGTH] if entry else None
+        profile.visit_referrer = referrer.lower()[:MAX_HOST_LENGTH] if referrer else None
+        source = " ".join(utm_source.split())[:MAX_UTM_LENGTH] if utm_source else ""
+        profile.visit_utm_source = _sendable(source) or None
     if profile.first_seen is None:
         profile.first_seen = moment
     profile.last_seen = max(moment, last or moment)
@@ -59,8 +84,62 @@ def record_view(
     profile.views = [v for v in profile.views if v.path != path]
     profile.views.insert(0, ViewEntry(path, moment, topic or None, valid_until))
     del profile.views[policy.view_keep :]
+    profile.visit_pages = min(profile.visit_pages + 1, MAX_SAFE_INT)
+    count(profile, policy, now, count_key("path", path))
     if topic:
         add_interest(profile, policy, now, topic, 1.0)
+        count(profile, policy, now, count_key("topic", topic))
+
+
+def count_key(kind: str, name: str) -> str:
+    """The key of `name`'s day counts in `Profile.counts`: ``count_key("topic", "hiking")`` is
+    ``t:hiking``. A search term is counted whatever its case and spacing."""
+    if kind == "term":
+        name = " ".join(name.split()).casefold()
+    return COUNT_KINDS[kind] + name
+
+
+def count(profile: Profile, policy: HistoryPolicy, now: datetime, key: str) -> None:
+    """Add one to today's count of `key` (`count_key`) if the policy counts it, keeping
+    `COUNT_DAYS` days.
+
+    Counts older than that, and counts the policy no longer asks for, are dropped; a policy
+    that counts everything keeps the `MAX_COUNTED` most recently counted keys of each kind.
+    """
+    counts = profile.counts
+    today = _epoch(now) // 86400
+    oldest = today - COUNT_DAYS
+    for gone in [k for k, e in counts.items() if e.day <= oldest or not policy.counts(k)]:
+        del counts[gone]
+    if not policy.counts(key):
+        return
+    counts[key] = _plus_one(counts.pop(key, None), today)  # last: the most recently counted
+    if policy.counted is None:
+        same_kind = [k for k in counts if k.startswith(key[:2])]
+        for dropped in same_kind[: max(0, len(same_kind) - MAX_COUNTED)]:
+            del counts[dropped]
+
+
+def _plus_one(entry: DayCounts | None, today: int) -> DayCounts:
+    if entry is None:
+        return DayCounts(today, (1,))
+    days = list(entry.counts)
+    if today >= entry.day:  # the usual case: shift the older days back
+        days = [0] * (today - entry.day) + days
+        newest = today
+    else:  # a clock set back (time travel in a demo): count on that earlier day
+        newest = entry.day
+    index = newest - today
+    if index < COUNT_DAYS:
+        days += [0] * (index + 1 - len(days))
+        days[index] = min(days[index] + 1, MAX_SAFE_INT)
+    return DayCounts(newest, tuple(_trim_zeros(days[:COUNT_DAYS])))
+
+
+def _trim_zeros(days: list[int]) -> list[int]:
+    while days and days[-1] == 0:
+        days.pop()
+    return days
 
 
 def add_interest(
@@ -101,6 +180,7 @@ def record_search(
     profile.searches = [s for s in profile.searches if s.term.casefold() != term.casefold()]
     profile.searches.insert(0, SearchEntry(term, _epoch(now), valid_until))
     del profile.searches[policy.search_keep :]
+    count(profile, policy, now, count_key("term", term))
 
 
 def record_event(
@@ -146,6 +226,7 @@ def record_event(
         profile.cart = CartState()
     profile.events.insert(0, EventEntry(type, moment, _clean(data)))
     del profile.events[policy.event_keep :]
+    count(profile, policy, now, count_key("event", type))
 
 
 def _number(value: Any, name: str) -> float:

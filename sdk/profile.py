@@ -26,6 +26,8 @@ MAX_SAFE_INT = 2**53  # beyond this an integer loses precision as a float (and i
 MAX_MOMENT = 253402300799  # 9999-12-31T23:59:59Z, the last second `datetime` can show
 MAX_NAME_LENGTH = 256  # a topic, rule, slot, event type, preference or event data key
 MAX_TEXT_LENGTH = 4096  # a search term, path, reason, preference or event data value
+COUNT_DAYS = 30  # how many days back a `DayCounts` reaches (today included)
+MAX_DAY = MAX_MOMENT // 86400  # the last day number a moment can fall on
 
 _TEXT_PREFS = frozenset({"name", "email", "channel", "level"})  # what the endpoint stores
 _MAX_FLOAT = sys.float_info.max
@@ -109,6 +111,20 @@ class _Cart(msgspec.Struct, frozen=True, array_like=True, forbid_unknown_fields=
     updated_at: _Moment | None = None
 
 
+class DayCounts(
+    msgspec.Struct,
+    frozen=True,
+    array_like=True,
+    forbid_unknown_fields=True,
+    gc=False,
+):
+    """How often one thing happened per day, newest day first: ``counts[i]`` times on day
+    number ``day - i`` (days since 1970-01-01, UTC), reaching back `COUNT_DAYS` days."""
+
+    day: Annotated[int, Meta(ge=0, le=MAX_DAY)]
+    counts: Annotated[tuple[_Count, ...], Meta(max_length=COUNT_DAYS)]
+
+
 class _DecisionPage(msgspec.Struct, forbid_unknown_fields=True):
     """One page's decisions as `history.record_decisions` writes them (a dict in `Profile`)."""
 
@@ -139,6 +155,11 @@ class _Compact(msgspec.Struct, omit_defaults=True):
     dismissed: dict[_Name, _Moment] = msgspec.field(name="d", default_factory=dict)
     events: list[EventEntry] = msgspec.field(name="e", default_factory=list)
     decisions: list[_DecisionPage] = msgspec.field(name="k", default_factory=list)  # as dicts
+    counts: dict[_Text, DayCounts] = msgspec.field(name="t", default_factory=dict)
+    visit_pages: _Count | None = msgspec.field(name="vp", default=None)
+    visit_entry: _Text | None = msgspec.field(name="ve", default=None)
+    visit_referrer: _Name | None = msgspec.field(name="vr", default=None)
+    visit_utm_source: _Text | None = msgspec.field(name="vu", default=None)
 
 
 _EMPTY_CART = CartState()
@@ -166,6 +187,15 @@ class Profile:
     dismissed: dict[str, int] = field(default_factory=dict)
     events: list[EventEntry] = field(default_factory=list)  # newest first
     decisions: list[dict[str, Any]] = field(default_factory=list)  # newest first
+    #: Day counts per counted thing (``t:<topic>``, ``p:<path>``, ``s:<term>``, ``e:<type>``;
+    #: `history.count_key`), least recently counted first.
+    counts: dict[str, DayCounts] = field(default_factory=dict)
+    #: The current visit (the one `visit_started` opened): pages viewed so far, the path it
+    #: entered on, the host that referred its first request and that request's ``utm_source``.
+    visit_pages: int = 0
+    visit_entry: str | None = None
+    visit_referrer: str | None = None
+    visit_utm_source: str | None = None
 
     @classmethod
     def new(cls, now: datetime) -> Profile:
@@ -193,6 +223,8 @@ class Profile:
                 data[key] = [_trim(entry) for entry in data[key]]
         if "c" in data:
             data["c"] = _trim(data["c"])
+        if "t" in data:
+            data["t"] = {key: [day, list(counts)] for key, (day, counts) in data["t"].items()}
         if "n" in data:
             data["n"] = {topic: list(pair) for topic, pair in data["n"].items()}
         if "p" in data:
@@ -224,6 +256,11 @@ class Profile:
             dismissed=self.dismissed,
             events=self.events,
             decisions=cast(list[_DecisionPage], self.decisions),
+            counts=self.counts,
+            visit_pages=self.visit_pages or None,
+            visit_entry=self.visit_entry,
+            visit_referrer=self.visit_referrer,
+            visit_utm_source=self.visit_utm_source,
         )
 
     def copy(self) -> Profile:
@@ -246,6 +283,7 @@ class Profile:
                 EventEntry(e.type, e.at, _copy_json(e.data)) if e.data else e for e in self.events
             ],
             decisions=list(self.decisions),
+            counts=dict(self.counts),
         )
 
     @classmethod
@@ -308,6 +346,11 @@ class Profile:
             dismissed=compact.dismissed,
             events=compact.events,
             decisions=[_decision(page) for page in compact.decisions[:MAX_DECISION_PAGES]],
+            counts=compact.counts,
+            visit_pages=compact.visit_pages or 0,
+            visit_entry=compact.visit_entry,
+            visit_referrer=compact.visit_referrer,
+            visit_utm_source=compact.visit_utm_source,
         )
 
 

@@ -9,16 +9,30 @@ interest in a topic decays exponentially with a half-life.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
+from functools import lru_cache
 from typing import Any, TypeVar
 
-from etalage.profile import Profile, SearchEntry, ViewEntry
+from etalage.profile import COUNT_DAYS, DayCounts, Profile, SearchEntry, ViewEntry
 
+MAX_COUNTED = 10  # with `HistoryPolicy.counted` None: day counts kept per kind
 MIN_INTEREST = 0.1  # below this decayed score a topic no longer counts as an interest
 MAX_DURATION = timedelta(days=100 * 366)
 _DERIVED_INTEREST_KEYS = frozenset({"top", "topics"})  # `interest.top` is not a topic's score
+
+#: The attribute families that count within a window, and the prefix of what they count in
+#: `Profile.counts` (see `history.count_key`): ``views.topic.hiking.7d`` reads ``t:hiking``.
+COUNT_FAMILIES: Mapping[str, str] = {
+    "views.topic.": "t:",
+    "views.path.": "p:",
+    "searches.term.": "s:",
+    "events.": "e:",
+}
+#: The windows counts are derived for when no rule set says which (explain, the profile page).
+STANDARD_WINDOWS = (1, 7, 30)
+_WINDOW = re.compile(r"\.([1-9][0-9]?)d$")
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|min|h|d|w)\s*$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "min": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -71,6 +85,14 @@ class HistoryPolicy:
     interest_keep: int = 12
     lapsed_after: timedelta = timedelta(days=60)
     visit_gap: timedelta = timedelta(minutes=30)
+    #: What gets day counts (`Profile.counts` keys such as ``t:hiking``): what the rule set's
+    #: window count attributes read (the loader sets it), nothing by default; None counts
+    #: every topic, path, term and event type (the last `MAX_COUNTED` of each kind).
+    counted: frozenset[str] | None = frozenset()
+
+    def counts(self, key: str) -> bool:
+        """Whether `key` (``t:hiking``) gets day counts under this policy."""
+        return self.counted is None or key in self.counted
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> HistoryPolicy:
@@ -181,13 +203,104 @@ def lifecycle(profile: Profile, policy: HistoryPolicy, now: datetime) -> str:
     return "new"
 
 
+@dataclass(frozen=True)
+class CountPath:
+    """A window count attribute taken apart: ``views.topic.hiking.7d`` counts key
+    ``t:hiking`` (`Profile.counts`) over the last 7 days."""
+
+    path: str
+    family: str  # one of COUNT_FAMILIES
+    name: str  # the topic, path, term or event type
+    key: str
+    days: int
+
+
+@lru_cache(maxsize=4096)  # the paths of the rule set in force, read on every page
+def parse_count_path(path: str) -> CountPath | None:
+    """Read a window count attribute (``<family><name>.<N>d``, N from 1 to `COUNT_DAYS`), or
+    None when `path` is not one."""
+    for family, prefix in COUNT_FAMILIES.items():
+        if path.startswith(family):
+            window = _WINDOW.search(path, len(family))
+            if window is None or window.start() == len(family):
+                return None
+            days = int(window.group(1))
+            if days > COUNT_DAYS:
+                return None
+            name = path[len(family) : window.start()]
+            if prefix == "s:":
+                name = " ".join(name.split()).casefold()
+            return CountPath(path, family, name, prefix + name, days)
+    return None
+
+
+def count_within(entry: DayCounts | None, days: int, today: int) -> int:
+    """How many times `entry` counted on the `days` days ending with day number `today`."""
+    if entry is None:
+        return 0
+    start = entry.day - today  # index of today in entry.counts (negative: a later newest day)
+    return sum(entry.counts[max(start, 0) : max(start + days, 0)])
+
+
+def window_counts(
+    profile: Profile, now: datetime, paths: Collection[str] | None = None
+) -> dict[str, int]:
+    """The window count attributes at `now`: each of `paths` that is one (0 when nothing was
+    counted), or with `paths` None each counted thing over `STANDARD_WINDOWS`."""
+    today = int(now.timestamp()) // 86400
+    counts = profile.counts
+    out: dict[str, int] = {}
+    for parsed in _count_paths(profile, paths):
+        out[parsed.path] = count_within(counts.get(parsed.key), parsed.days, today)
+    return out
+
+
+def _count_paths(profile: Profile, paths: Collection[str] | None) -> Iterator[CountPath]:
+    if paths is not None:
+        for path in paths:
+            parsed = parse_count_path(path)
+            if parsed is not None:
+                yield parsed
+        return
+    families = {prefix: family for family, prefix in COUNT_FAMILIES.items()}
+    for key in profile.counts:
+        family = families.get(key[:2])
+        if family is None:
+            continue
+        for days in STANDARD_WINDOWS:
+            path = f"{family}{key[2:]}.{days}d"
+            yield CountPath(path, family, key[2:], key, days)
+
+
+def visit_facts(profile: Profile, policy: HistoryPolicy, now: datetime) -> dict[str, Any]:
+    """``visit.*``: the current visit's pages, entry path, referrer host and UTM source; none
+    when `now` would start a new visit (or no visit was recorded)."""
+    if profile.visit_started is None or _starts_new_visit(profile, policy, now.timestamp()):
+        return {}
+    facts: dict[str, Any] = {"visit.pages": profile.visit_pages}
+    if profile.visit_entry is not None:
+        facts["visit.entry"] = profile.visit_entry
+    if profile.visit_referrer is not None:
+        facts["visit.referrer"] = profile.visit_referrer
+    if profile.visit_utm_source is not None:
+        facts["visit.utm_source"] = profile.visit_utm_source
+    return facts
+
+
 def derive_attributes(
-    profile: Profile, policy: HistoryPolicy, now: datetime, *, timezone: tzinfo = UTC
+    profile: Profile,
+    policy: HistoryPolicy,
+    now: datetime,
+    *,
+    timezone: tzinfo = UTC,
+    counts: Collection[str] | None = None,
 ) -> dict[str, Any]:
     """The stored-history attributes of `profile` at `now`, as flat dotted keys.
 
     Only relevant entries appear; an attribute whose source is empty is absent (a rule testing
-    it with ``$exists: false`` matches).
+    it with ``$exists: false`` matches). Window counts are derived for the attribute paths in
+    `counts` that are ones (what a rule set reads; each is there, 0 when nothing was counted),
+    or with `counts` None for everything counted over `STANDARD_WINDOWS`.
     """
     moment = now.timestamp()
     attrs: dict[str, Any] = {
@@ -256,4 +369,8 @@ def derive_attributes(
         count_key = f"event.{event.type}.count"
         attrs[count_key] = attrs.get(count_key, 0) + 1
         attrs[f"event.{event.type}.age_hours"] = _hours(moment - event.at)
+
+    attrs.update(visit_facts(profile, policy, now))
+    if counts is None or counts:
+        attrs.update(window_counts(profile, now, counts))
     return attrs

@@ -103,6 +103,16 @@ class RequestFacts:
     locale: str | None = None
     country: str | None = None
     region: str | None = None
+    #: The host name the request was sent to (the ``Host`` header, without its port).
+    host: str | None = None
+
+    @property
+    def external_referrer(self) -> str | None:
+        """The referrer's host when it is another site (a link within the site is none)."""
+        referrer = self.referrer_host
+        if referrer is None or (self.host is not None and referrer.lower() == self.host):
+            return None
+        return referrer
 
     @classmethod
     def from_scope(
@@ -150,6 +160,7 @@ class RequestFacts:
             locale=_locale(_text(headers.get(b"accept-language"))),
             country=country,
             region=region,
+            host=_host(_text(headers.get(b"host"))),
         )
 
     def contextual_attributes(self) -> dict[str, Any]:
@@ -200,6 +211,16 @@ def _geo(country: bytes | None, region: bytes | None) -> tuple[str | None, str |
     return country.decode("ascii").upper(), (
         region.decode("ascii").upper() if _REGION.fullmatch(region) else None
     )
+
+
+def _host(header: str) -> str | None:
+    """The host name of a ``Host`` header in lower case, without its port."""
+    if not header:
+        return None
+    try:
+        return urlsplit("//" + header.strip()).hostname or None
+    except ValueError:
+        return None
 
 
 def _referrer_host(referrer: str) -> str | None:

@@ -125,10 +125,11 @@ def profile_with(
     ``dismiss`` or a site's own). Entries are recorded oldest first, each with its visit.
     ``interests`` sets decayed scores as of `now` (``{"hiking": 2.0}``), ``prefs`` stated
     preferences (``{"name": "Anna"}``). `policy` (a rule set's ``.history``) bounds how many
-    entries are kept. Without `visitor_id` the id is random, as the middleware makes it.
+    entries are kept and says what is counted for window counts (``views.topic.hiking.7d``;
+    without it, everything is). A path viewed more than once is counted each time. Without `visitor_id` the id is random, as the middleware makes it.
     """
     now = _aware(now)
-    policy = policy or HistoryPolicy()
+    policy = policy or HistoryPolicy(counted=None)
     steps: list[tuple[datetime, Callable[[Profile, HistoryPolicy, datetime], None]]] = []
     for term, age, *until in searches:
         horizon = int(_aware(until[0]).timestamp()) if until else None

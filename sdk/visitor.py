@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import Any
@@ -77,13 +77,18 @@ class Visitor:
         policy: HistoryPolicy,
         timezone: tzinfo,
         page_facts: Mapping[str, str] | None = None,
+        *,
+        counts: Collection[str] | None = None,
     ) -> dict[str, Any]:
         """Every attribute rules can test for this visitor on this page (flat dotted keys):
         the request's, and with consent those derived from the profile under `policy`, with
-        days counted in `timezone`."""
+        days counted in `timezone`. `counts`: the window count attributes to derive (what the
+        rules read; None: every counted thing over the standard windows)."""
         attrs = self.facts.contextual_attributes()
         if self.personalization_allowed and self.profile is not None:
-            attrs.update(derive_attributes(self.profile, policy, self.now, timezone=timezone))
+            attrs.update(
+                derive_attributes(self.profile, policy, self.now, timezone=timezone, counts=counts)
+            )
             attrs["id"] = self.profile.id
         attrs.update(self.consent_attributes())
         attrs["experiment.holdout"] = self.holdout

@@ -33,7 +33,7 @@ from jinja2 import (
 from markupsafe import Markup
 
 from etalage.fragments import FragmentRenderer
-from etalage.profile import CartState, EventEntry, Profile, SearchEntry, ViewEntry
+from etalage.profile import CartState, DayCounts, EventEntry, Profile, SearchEntry, ViewEntry
 from etalage.request_facts import RequestFacts
 from etalage.rules import FragmentAction, Rule, Ruleset, evaluate_condition
 from etalage.rules.attributes import attribute, unknown_attribute
@@ -280,6 +280,15 @@ def sample_profile(now: datetime) -> Profile:
             "interests": ["hiking"],
         },
         events=[EventEntry("add_to_cart", t - 30 * hour, {})],
+        counts={
+            "p:/category/hiking.html": DayCounts((t - 2 * day) // day, (2,)),
+            "t:hiking": DayCounts((t - 2 * day) // day, (3,)),
+            "s:boots": DayCounts((t - day) // day, (1,)),
+            "e:add_to_cart": DayCounts((t - 30 * hour) // day, (1,)),
+            "p:/product/tent.html": DayCounts((t - hour) // day, (1,)),
+            "t:camping": DayCounts((t - hour) // day, (2,)),
+            "s:tent": DayCounts((t - 2 * hour) // day, (2,)),
+        },
     )
 
 
@@ -301,9 +310,13 @@ def sample_visitors(ruleset: Ruleset, now: datetime) -> list[Sample]:
     )
     known = Visitor(facts, now, consent=True, profile=sample_profile(now))
     page = {"path": "/"}
+    read = ruleset.referenced_attributes  # the window counts its rules read, 0 when not counted
     return [
-        Sample("a first visit", first.attributes(ruleset.history, zone, page)),
-        Sample("a visitor with history", known.attributes(ruleset.history, zone, page)),
+        Sample("a first visit", first.attributes(ruleset.history, zone, page, counts=read)),
+        Sample(
+            "a visitor with history",
+            known.attributes(ruleset.history, zone, page, counts=read),
+        ),
     ]
 
 

@@ -17,12 +17,13 @@ from __future__ import annotations
 import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, tzinfo
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from etalage.errors import EtalageError
+from etalage.history import count, count_key
 from etalage.profile import MAX_MOMENT, CartState, EventEntry, Profile, SearchEntry, ViewEntry
-from etalage.recency import derive_attributes
+from etalage.recency import HistoryPolicy, derive_attributes
 from etalage.rules import Ruleset
 
 
@@ -61,7 +62,15 @@ class VisitorFile:
             "time.date": local.date().isoformat(),
         }
         if self.profile is not None:
-            attrs.update(derive_attributes(self.profile, ruleset.history, now, timezone=zone))
+            attrs.update(
+                derive_attributes(
+                    self.profile,
+                    ruleset.history,
+                    now,
+                    timezone=zone,
+                    counts=ruleset.referenced_attributes,
+                )
+            )
             attrs["id"] = self.profile.id
         attrs.update(self.attributes)
         return attrs
@@ -81,7 +90,10 @@ _HISTORY_KEYS = (
     "prefs",
     "exposures",
     "dismissed",
+    "visit",
 )
+_VISIT_KEYS = ("started", "pages", "entry", "referrer", "utm_source")
+_EVERYTHING_COUNTED = HistoryPolicy(counted=None)
 _ENTRY_KEYS = {
     "searches": ("term", "at", "valid_until", "relevant"),
     "views": ("path", "at", "topic", "valid_until", "relevant"),
@@ -155,6 +167,9 @@ def profile_from_history(
 
     Interests are ``interest: {topic: score or {score, at}}`` or, as the export writes them,
     ``interests: [{topic, score}]``, scores decayed up to `interest_at` (the export's time).
+    Every listed view, search and event is counted on its day (a path may be listed more than
+    once) for the window counts; ``visit: {started, pages, entry, referrer, utm_source}`` is
+    the current visit.
     """
     history = _object(history, where)
     _check_keys(history, where, _HISTORY_KEYS)
@@ -203,7 +218,7 @@ def profile_from_history(
     purchases = _object(history.get("purchases") or {}, f"{where}.purchases")
     _check_keys(purchases, f"{where}.purchases", ("count", "total", "last"))
     visitor_id = history.get("id", "visitor")
-    return Profile(
+    profile = Profile(
         id=_text(visitor_id, f"{where}.id"),
         visits=_count(history.get("visits", 1), f"{where}.visits"),
         first_seen=first_seen,
@@ -227,6 +242,42 @@ def profile_from_history(
         },
         events=events,
     )
+    _count_entries(profile, searches, views, events)
+    _visit(profile, history.get("visit"), where, zone)
+    return profile
+
+
+def _count_entries(
+    profile: Profile,
+    searches: list[SearchEntry],
+    views: list[ViewEntry],
+    events: list[EventEntry],
+) -> None:
+    """Day counts of the listed entries, as the middleware would have counted them."""
+    counted: list[tuple[int, str]] = [(s.at, count_key("term", s.term)) for s in searches]
+    for view in views:
+        counted.append((view.at, count_key("path", view.path)))
+        if view.topic:
+            counted.append((view.at, count_key("topic", view.topic)))
+    counted.extend((e.at, count_key("event", e.type)) for e in events)
+    for at, key in sorted(counted):
+        count(profile, _EVERYTHING_COUNTED, datetime.fromtimestamp(at, UTC), key)
+
+
+def _visit(profile: Profile, value: Any, where: str, zone: tzinfo) -> None:
+    if value is None:
+        return
+    where = f"{where}.visit"
+    visit = _object(value, where)
+    _check_keys(visit, where, _VISIT_KEYS)
+    started = _moment(visit.get("started"), f"{where}.started", zone)
+    profile.visit_started = started if started is not None else profile.last_seen
+    if profile.last_seen is None or (started is not None and started > profile.last_seen):
+        profile.last_seen = profile.visit_started
+    profile.visit_pages = _count(visit.get("pages", 1), f"{where}.pages")
+    profile.visit_entry = _optional_text(visit.get("entry"), f"{where}.entry")
+    profile.visit_referrer = _optional_text(visit.get("referrer"), f"{where}.referrer")
+    profile.visit_utm_source = _optional_text(visit.get("utm_source"), f"{where}.utm_source")
 
 
 def _interest(

@@ -123,3 +123,55 @@ def test_reorder_needs_interest_or_a_list_of_item_keys(by, message):
 @pytest.mark.parametrize(("condition", "attributes", "expected", "groups"), CONDITION_CASES)
 def test_clauses_cover_the_paths_a_condition_reads(condition, attributes, expected, groups):
     assert {path for _, path, _ in clauses(condition)} == condition_paths(condition)
+
+
+# --- counts within windows and the current visit ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "views.topic.hiking.7d",
+        "views.path./trips/alps.html.1d",
+        "searches.term.rain jacket.30d",
+        "events.add_to_cart.14d",
+        "visit.pages",
+    ],
+)
+def test_counts_within_windows_are_numbers(path):
+    assert attribute(path) == NUMBER
+
+
+@pytest.mark.parametrize("path", ["visit.entry", "visit.referrer", "visit.utm_source"])
+def test_facts_of_the_current_visit_are_text(path):
+    assert attribute(path) == TEXT
+
+
+@pytest.mark.parametrize(
+    ("condition", "message"),
+    [
+        ({"veiws.topic.hiking.7d": {"$gte": 2}}, "unknown attribute 'veiws.topic.hiking.7d' (did you mean 'views.topic.hiking.7d'?)"),
+        ({"views.topics.hiking.7d": {"$gte": 2}}, "unknown attribute 'views.topics.hiking.7d' (did you mean 'views.topic.hiking.7d'?)"),
+        ({"event.add_to_cart.7d": {"$gte": 1}}, "unknown attribute 'event.add_to_cart.7d' (did you mean 'events.add_to_cart.7d'?)"),
+        ({"searches.terms.tent.30d": 1}, "unknown attribute 'searches.terms.tent.30d' (did you mean 'searches.term.tent.30d'?)"),
+        ({"views.topic.hiking": {"$gte": 2}}, "unknown attribute 'views.topic.hiking' (a count needs a window: did you mean 'views.topic.hiking.7d'?)"),
+        ({"views.topic.hiking.45d": {"$gte": 2}}, "unknown attribute 'views.topic.hiking.45d' (a count's window is 1d to 30d, e.g. 'views.topic.hiking.30d')"),
+        ({"views.path./trips.7h": 1}, "unknown attribute 'views.path./trips.7h' (a count's window is 1d to 30d, e.g. 'views.path./trips.7d')"),
+        ({"visit.page": {"$gte": 3}}, "unknown attribute 'visit.page' (did you mean 'visit.pages'?)"),
+        ({"views.topic.hiking.7d": "3"}, "'3' is never a value of views.topic.hiking.7d (a number)"),
+    ],
+)  # fmt: skip
+def test_a_mistyped_count_or_visit_fact_is_named(condition, message):
+    assert [text for _, text in condition_warnings(condition)] == [message]
+
+
+def test_counts_and_visit_facts_a_visitor_can_meet_give_no_warning():
+    condition = {
+        "views.topic.hiking.7d": {"$gte": 3},
+        "views.path./trips.1d": {"$lt": 1},
+        "events.add_to_cart.30d": 0,
+        "visit.pages": {"$gte": 2},
+        "visit.referrer": {"$in": ["news.example"]},
+        "visit.utm_source": "spring",
+    }
+    assert condition_warnings(condition) == []

@@ -7,7 +7,14 @@ from pathlib import Path
 import pytest
 
 from etalage.errors import RuleFileError
-from etalage.rules import FragmentAction, HideAction, ReorderAction, load_ruleset, parse_ruleset
+from etalage.rules import (
+    FragmentAction,
+    HideAction,
+    ReorderAction,
+    SlotConfig,
+    load_ruleset,
+    parse_ruleset,
+)
 
 VALID = """\
 version: 1
@@ -106,7 +113,7 @@ def test_schema_errors_name_line_and_field(old, new, expected):
 def test_unknown_top_level_key_is_an_error():
     assert error_of(VALID + "colour: red\n") == (
         "rules/site.yaml:23: colour: unknown key 'colour' (allowed: history, holdout, rules, "
-        "saved_groups, segments, site, version)"
+        "saved_groups, segments, site, slots, version)"
     )
 
 
@@ -227,7 +234,10 @@ def test_slot_selectors_map_slot_names_to_css_selectors():
 @pytest.mark.parametrize(
     ("entries", "expected"),
     [
-        ("    hero: 'main > ['\n", "<rules>:5: site.slot_selectors.hero: is not a valid CSS selector"),
+        (
+            "    hero: 'main > ['\n",
+            "<rules>:5: site.slot_selectors.hero: is not a valid CSS selector",
+        ),
         ("    'bad slot': '.x'\n", "<rules>:5: site.slot_selectors.bad slot: invalid slot"),
         ("    hero: ''\n", "<rules>:5: site.slot_selectors.hero: must be a CSS selector"),
         ("    hero: [1]\n", "<rules>:5: site.slot_selectors.hero: must be a CSS selector"),
@@ -237,3 +247,114 @@ def test_a_bad_slot_selector_names_file_line_and_slot(entries: str, expected: st
     with pytest.raises(RuleFileError) as caught:
         parse_ruleset(SELECTORS.format(entries=entries))
     assert str(caught.value).startswith(expected)
+
+
+SLOTS = "version: 1\nslots:\n{entries}rules: []\n"
+
+
+def test_slots_section_gives_each_slot_its_label_and_take():
+    text = SLOTS.format(
+        entries="  promos: {label: Offers for you, take: 3}\n  hero: {label: Top of the home page}\n"
+        "  sidebar:\n"
+    )
+    site = parse_ruleset(text).site
+    assert site.slots == {
+        "promos": SlotConfig(label="Offers for you", take=3),
+        "hero": SlotConfig(label="Top of the home page", take=1),
+        "sidebar": SlotConfig(label=None, take=1),
+    }
+    assert site.slot_config("promos").take == 3
+    assert site.slot_config("not-listed") == SlotConfig(label=None, take=1)
+
+
+def test_a_file_without_slots_section_takes_one_rule_per_slot():
+    assert parse(VALID).site.slots == {}
+    assert parse(VALID).site.slot_config("hero") == SlotConfig()
+
+
+@pytest.mark.parametrize(
+    ("entries", "expected"),
+    [
+        (
+            "  promos: {take: 0}\n",
+            "<rules>:3: slots.promos.take: must be a whole number from 1 to 12",
+        ),
+        (
+            "  promos: {take: 13}\n",
+            "<rules>:3: slots.promos.take: must be a whole number from 1 to 12",
+        ),
+        ("  promos: {take: true}\n", "<rules>:3: slots.promos.take: must be a whole number"),
+        ("  promos: {take: '3'}\n", "<rules>:3: slots.promos.take: must be a whole number"),
+        (
+            "  promos: {tkae: 3}\n",
+            "<rules>:3: slots.promos.tkae: unknown key 'tkae', did you mean 'take'?",
+        ),
+        ("  promos: {label: ''}\n", "<rules>:3: slots.promos.label: must be a non-empty string"),
+        ("  promos: {label: [a]}\n", "<rules>:3: slots.promos.label: must be a non-empty string"),
+        ("  promos: 3\n", "<rules>:3: slots.promos: must be a mapping"),
+        ("  'bad slot': {take: 2}\n", "<rules>:3: slots.bad slot: invalid slot"),
+        ("  - promos\n", "<rules>:2: slots: must be a mapping"),
+    ],
+)
+def test_a_bad_slots_entry_names_file_line_and_field(entries: str, expected: str):
+    with pytest.raises(RuleFileError) as caught:
+        parse_ruleset(SLOTS.format(entries=entries))
+    assert str(caught.value).startswith(expected)
+
+
+def test_a_slot_entry_error_names_its_own_line():
+    text = SLOTS.format(
+        entries="  hero: {label: Top}\n  promos:\n    label: Offers\n    take: -1\n"
+    )
+    with pytest.raises(RuleFileError) as caught:
+        parse_ruleset(text, "site/rules.yaml")
+    assert (caught.value.file, caught.value.line, caught.value.field) == (
+        "site/rules.yaml",
+        6,
+        "slots.promos.take",
+    )
+
+
+def test_the_history_policy_counts_only_what_rules_and_segments_read():
+    text = """\
+version: 1
+segments:
+  keen: {views.topic.hiking.7d: {$gte: 3}}
+rules:
+  - id: a
+    slot: hero
+    hide: true
+    when: {$or: [{searches.term.Tent.30d: {$gte: 2}}, {events.add_to_cart.1d: 0}]}
+  - id: b
+    slot: nav
+    hide: true
+    when: {views.path./trips.7d: {$gte: 1}, view.count: {$gte: 1}, segment.keen: true}
+"""
+    assert parse(text).history.counted == frozenset(
+        {"t:hiking", "s:tent", "e:add_to_cart", "p:/trips"}
+    )
+
+
+def test_a_rule_set_without_counts_counts_nothing():
+    assert parse(VALID).history.counted == frozenset()
+
+
+@pytest.mark.parametrize("action", ["hide: true", "reorder: {by: interest}"])
+def test_a_slot_that_takes_several_rules_shows_only_fragments(action):
+    text = f"""\
+version: 1
+slots:
+  promos: {{take: 3}}
+rules:
+  - id: a
+    slot: promos
+    fragment: a.html
+  - id: b
+    slot: promos
+    {action}
+"""
+    key = action.split(":")[0]
+    assert error_of(text) == (
+        f"rules/site.yaml:10: rules[1].{key}: slot 'promos' takes 3 rules (slots.promos.take), "
+        "each showing a fragment: use fragment or variants"
+    )

@@ -169,3 +169,53 @@ def test_rules_are_indexed_by_slot(ruleset):
         "generic-hero",
     ]
     assert ruleset.rules_for("nothing") == ()
+
+
+REFERENCED = """\
+version: 1
+site: {name: shop}
+segments:
+  returning: {visits.count: {$gte: 2}}
+  loyal: {$and: [{segment.returning: true}, {purchases.count: {$gte: 2}}]}
+rules:
+  - id: hero
+    slot: hero
+    fragment: hero.html
+    when: {$or: [{search.last: tent}, {$not: {interest.hiking: {$lt: 0.5}}}]}
+  - id: shelf
+    slot: shelf
+    reorder: {by: view.topics}
+  - id: loyal
+    slot: hero
+    fragment: loyal.html
+    when: {segment.loyal: true, cart.items: {$elemMatch: {sku: {$exists: true}}}}
+"""
+
+
+def test_referenced_attributes_are_every_key_deciding_can_read():
+    ruleset = parse_ruleset(REFERENCED, "rules.yaml")
+    assert ruleset.referenced_attributes >= {
+        "search.last",
+        "interest.hiking",
+        "view.topics",
+        "segment.loyal",
+        "segment.returning",
+        "cart.items",
+        "consent.personalization",
+        "id",
+        "experiment.holdout",
+    }
+    assert "sku" not in ruleset.referenced_attributes  # inside $elemMatch: a key of each item
+
+
+def test_referenced_attributes_include_what_segments_read():
+    ruleset = parse_ruleset(REFERENCED, "rules.yaml")
+    assert ruleset.segments["loyal"].when is not None  # the loader keeps each condition
+    assert {"visits.count", "purchases.count"} <= ruleset.referenced_attributes
+
+
+def test_attributes_outside_the_referenced_ones_do_not_change_decisions(ruleset):
+    attrs = consenting(**{"visits.count": 3, "search.last": "tent", "cart.items": 1})
+    wanted = {k: v for k, v in attrs.items() if k in ruleset.referenced_attributes}
+    slots = ["hero", "promo", "banner", "recall"]
+    assert decide(ruleset, attrs, slots) == decide(ruleset, wanted, slots)
