@@ -10,6 +10,12 @@ script or an attribute value; only those tags are read attribute by attribute. A
 direct children are read only when it has ``data-item`` children. Every byte outside a
 replaced slot stays exactly as it came (invalid UTF-8, CRLF and all). It never raises on bad
 input; oddities become warnings.
+
+Selector slots (a rule file's ``site.slot_selectors``) are found by a real parser and selector
+engine (`etalage.middleware.selector_slots`), only for names no ``data-slot`` element on the
+page has (data-slot wins). The start tag each selector found must be a start tag to the byte
+reader too (not text inside a comment, a script, a title or an attribute value); from there
+it is a slot like any other: closed by its matching end tag, its items read, cut into chunks.
 """
 
 from __future__ import annotations
@@ -21,6 +27,8 @@ from bisect import bisect_left
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
+
+from etalage.middleware.selector_slots import SelectorMatch, find_selector_elements
 
 _VOID = frozenset(b"area base br col embed hr img input link meta param source track wbr".split())
 _RAW_TEXT = frozenset(b"script style textarea title xmp iframe noembed noframes".split())
@@ -195,6 +203,7 @@ class PageSkeleton:
         "chunks",
         "slots",
         "slot_names",
+        "selectors",
         "facts",
         "warnings",
         "_pieces",
@@ -209,9 +218,11 @@ class PageSkeleton:
         facts: dict[str, str],
         warnings: tuple[str, ...],
         digest: bytes | None = None,
+        selectors: Mapping[str, str] | None = None,
     ) -> None:
         self.source = source
         self.digest = page_digest(source) if digest is None else digest
+        self.selectors = selectors
         self.chunks = chunks
         self.slots = slots
         self.slot_names = frozenset(slot.name for slot in slots)
@@ -226,12 +237,20 @@ class PageSkeleton:
         self._slot_pieces = tuple(slot_pieces)
 
     @classmethod
-    def compile(cls, html: bytes, digest: bytes | None = None) -> PageSkeleton:
+    def compile(
+        cls,
+        html: bytes,
+        digest: bytes | None = None,
+        selectors: Mapping[str, str] | None = None,
+    ) -> PageSkeleton:
         """Compile `html` into a skeleton; never raises, whatever the bytes.
 
         `digest` is the page's `page_digest`, when the caller has computed it already.
+        `selectors` maps slot names to CSS selectors (a rule file's ``site.slot_selectors``):
+        the first element each one matches is a slot too, unless the page has a ``data-slot``
+        element of that name. The skeleton keeps them as `selectors` (None when empty).
         """
-        return _Compiler(bytes(html)).run(digest)
+        return _Compiler(bytes(html)).run(digest, selectors or None)
 
     def render_parts(self, replacements: Mapping[str, bytes]) -> list[bytes]:
         """The page as a list of byte pieces, each named slot's inner HTML replaced."""
@@ -505,11 +524,68 @@ class _Compiler:
         self._closer: _Closer | None = None
         self._newlines: list[int] | None = None
 
-    def run(self, digest: bytes | None) -> PageSkeleton:
+    def run(self, digest: bytes | None, selectors: Mapping[str, str] | None) -> PageSkeleton:
         slot_tags = self._read_page()
         if self.title is not None:
             self.facts.setdefault("title", self.title)
-        return self._build(slot_tags, digest)
+        if selectors:
+            marked = {tag.slot for tag in slot_tags}
+            wanted = {slot: css for slot, css in selectors.items() if slot not in marked}
+            if wanted:
+                slot_tags += self._selector_tags(wanted)
+                slot_tags.sort(key=lambda tag: tag.start)
+        return self._build(slot_tags, digest, selectors)
+
+    def _selector_tags(self, selectors: Mapping[str, str]) -> list[_SlotTag]:
+        """The start tags the selectors found first, each checked to be a start tag here too."""
+        resolution = find_selector_elements(self.body, selectors)
+        if resolution.problem is not None:
+            self._warn(f"selector slots left out: {resolution.problem}", None)
+            return []
+        found = [match for match in resolution.matches if match.count]
+        found.sort(key=lambda match: -1 if match.offset is None else match.offset)
+        tags: list[_SlotTag] = []
+        boundary = 0  # a token boundary at or before every offset still to check
+        for match in found:
+            where = f"selector {_show(match.selector)} of slot {_show(match.slot)}"
+            if match.count > 1:
+                first = "" if match.offset is None else f" (line {self._line(match.offset)})"
+                self._warn(
+                    f"{where} matches {match.count} elements; the first{first} is the slot", None
+                )
+            tag = None if match.offset is None else self._start_tag_at(match, boundary)
+            if tag is None:
+                self._warn(
+                    f"{where} left out: what it matches is not a tag when the page is read "
+                    "byte by byte (text inside a comment, a script, a title or an attribute value?)",
+                    match.offset,
+                )
+                continue
+            boundary = tag.start
+            tags.append(tag)
+        return tags
+
+    def _start_tag_at(self, match: SelectorMatch, boundary: int) -> _SlotTag | None:
+        """The selector's element as a slot tag, if the bytes at its offset are a start tag of
+        that name when the page is read token by token from `boundary`."""
+        body, start = self.body, match.offset
+        assert start is not None
+        skipped = _SKIP.match(body, boundary, start)
+        if skipped is None or skipped.end() != start:
+            return None
+        tag = _SLOT_TAG.match(body, start)
+        if tag is None or tag.group("end"):
+            return None
+        name = tag.group("name").lower()
+        if name.decode("utf-8", "surrogateescape").lower() != match.tag:
+            return None
+        raw = name in _RAW_TEXT
+        opens = name not in _VOID and (raw or not tag.group("close").endswith(b"/"))
+        slot_tag = _SlotTag(name, start, tag.end(), opens, match.slot)
+        if raw:
+            text_end, after = _raw_text_end(body, name, tag.end())
+            slot_tag.close, slot_tag.paired = (None if after < 0 else (text_end, after)), True
+        return slot_tag
 
     def _read_page(self) -> list[_SlotTag]:
         """The start tags carrying data-slot, in page order, with the end tag closing each one
@@ -618,7 +694,12 @@ class _Compiler:
             self._closer = _Closer(self.page, 0, self.page.size)
         return self._closer.close(tag.name, tag.start, tag.end)
 
-    def _build(self, slot_tags: list[_SlotTag], digest: bytes | None) -> PageSkeleton:
+    def _build(
+        self,
+        slot_tags: list[_SlotTag],
+        digest: bytes | None,
+        selectors: Mapping[str, str] | None,
+    ) -> PageSkeleton:
         body = self.body
         chunks: list[bytes] = []
         slots: list[Slot] = []
@@ -649,7 +730,9 @@ class _Compiler:
         warnings = self.warnings
         if self.dropped_warnings:
             warnings.append(f"... and {self.dropped_warnings} more skeleton warnings")
-        return PageSkeleton(body, tuple(chunks), tuple(slots), self.facts, tuple(warnings), digest)
+        return PageSkeleton(
+            body, tuple(chunks), tuple(slots), self.facts, tuple(warnings), digest, selectors
+        )
 
     def _slot(self, tag: _SlotTag, close: tuple[int, int]) -> Slot:
         body, (close_start, close_end) = self.body, close
@@ -715,11 +798,12 @@ class _Compiler:
             gaps.append(body[gap_start:limit])
         return tuple(items), tuple(gaps)
 
-    def _warn(self, message: str, offset: int) -> None:
+    def _warn(self, message: str, offset: int | None) -> None:
         if len(self.warnings) >= _MAX_WARNINGS:
             self.dropped_warnings += 1
             return
-        self.warnings.append(f"{message} at line {self._line(offset)}")
+        where = "" if offset is None else f" at line {self._line(offset)}"
+        self.warnings.append(message + where)
 
     def _line(self, offset: int) -> int:
         if self._newlines is None:

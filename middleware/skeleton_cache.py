@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections import OrderedDict
+from collections.abc import Mapping
 
 from etalage.errors import ConfigError
 from etalage.middleware.skeleton import PageSkeleton, page_digest
@@ -16,7 +17,8 @@ class SkeletonCache:
     """Compiled skeletons keyed by the upstream ETag (``etag:<value>``) or a content hash.
 
     A hit is only served when its source is byte-identical to the body, so two pages that
-    share an ETag (e.g. same size and mtime) never get each other's skeleton. A page keyed by
+    share an ETag (e.g. same size and mtime) never get each other's skeleton, and only when it
+    was compiled with the same slot selectors (a reloaded rule file may change them). A page keyed by
     its content is hashed once: the skeleton keeps that hash as its digest. Each warning of a
     newly compiled skeleton is logged, each distinct one once. Meant for one event loop: no awaits, no locks.
     """
@@ -51,20 +53,27 @@ class SkeletonCache:
             self._entries.move_to_end(key)
         return skeleton
 
-    def compile(self, body: bytes, etag: str | None) -> PageSkeleton:
-        """The skeleton of `body`, from the cache or compiled (and stored) on a miss."""
+    def compile(
+        self, body: bytes, etag: str | None, selectors: Mapping[str, str] | None = None
+    ) -> PageSkeleton:
+        """The skeleton of `body`, from the cache or compiled (and stored) on a miss.
+
+        `selectors` are the rule file's ``site.slot_selectors`` (slot name -> CSS selector);
+        a skeleton compiled with other selectors is compiled again.
+        """
+        selectors = selectors or None
         if etag:
             key = self.etag_key(etag)
             skeleton = self.get(key)
-            if skeleton is not None and skeleton.source == body:
-                return skeleton
-            if skeleton is None:
-                return self._store(key, self._compile(body, None))
+            if skeleton is None or skeleton.source == body:
+                if skeleton is not None and _same(skeleton.selectors, selectors):
+                    return skeleton
+                return self._store(key, self._compile(body, None, selectors))
         digest = page_digest(body)
         key = _digest_key(digest)
         skeleton = self.get(key)
-        if skeleton is None or skeleton.source != body:
-            skeleton = self._store(key, self._compile(body, digest))
+        if skeleton is None or skeleton.source != body or not _same(skeleton.selectors, selectors):
+            skeleton = self._store(key, self._compile(body, digest, selectors))
         return skeleton
 
     def _store(self, key: str, skeleton: PageSkeleton) -> PageSkeleton:
@@ -74,8 +83,10 @@ class SkeletonCache:
             self._entries.popitem(last=False)
         return skeleton
 
-    def _compile(self, body: bytes, digest: bytes | None) -> PageSkeleton:
-        skeleton = PageSkeleton.compile(body, digest)
+    def _compile(
+        self, body: bytes, digest: bytes | None, selectors: Mapping[str, str] | None
+    ) -> PageSkeleton:
+        skeleton = PageSkeleton.compile(body, digest, selectors)
         for warning in skeleton.warnings:
             # A page rendered anew per request (a CSRF token) compiles every time: its
             # warnings are said once, not on every request.
@@ -85,6 +96,12 @@ class SkeletonCache:
                 self._warned.add(warning)
                 logger.warning("page skeleton: %s", warning)
         return skeleton
+
+
+def _same(kept: Mapping[str, str] | None, selectors: Mapping[str, str] | None) -> bool:
+    """Whether a skeleton compiled with `kept` selectors serves `selectors` (one rule set's
+    mapping is the same object on every request: no comparing then)."""
+    return kept is selectors or kept == selectors
 
 
 def _digest_key(digest: bytes) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from etalage.cli.fragment_samples import fragment_warnings
 from etalage.errors import RuleFileError
@@ -13,6 +13,9 @@ from etalage.rules import ReorderAction, Rule, Ruleset, load_ruleset
 from etalage.rules.attributes import condition_warnings, reorder_warning
 from etalage.rules.fragment_check import fragment_problems
 from etalage.rules.schema import PathKey, SourceDocument, field_name, parse_document
+
+if TYPE_CHECKING:
+    from etalage.middleware.skeleton import PageSkeleton
 
 
 @dataclass
@@ -127,12 +130,14 @@ def _always_applies(rule: Rule) -> bool:
 
 def missing_slots(ruleset: Ruleset, site_dir: Path) -> list[str]:
     """Warn about slots that rules target but no HTML page of the site contains (files under the
-    fragments folder or a ``templates`` folder are not pages)."""
+    fragments folder or a ``templates`` folder are not pages), and, page by page, about slot
+    selectors that match nothing, several elements or an element that cannot be a slot."""
     from etalage.middleware.skeleton import PageSkeleton
 
     if not site_dir.is_dir():
         return [f"{site_dir}: site folder not found"]
     found: set[str] = set()
+    warnings: list[str] = []
     fragments = ruleset.site.fragments.resolve()
     for page in sorted(site_dir.rglob("*.html")):
         # Fragments and Jinja template sources are not pages: a slot found only there is
@@ -141,16 +146,58 @@ def missing_slots(ruleset: Ruleset, site_dir: Path) -> list[str]:
         if fragments in resolved.parents or "templates" in page.relative_to(site_dir).parts:
             continue
         try:
-            found |= PageSkeleton.compile(page.read_bytes()).slot_names
+            body = page.read_bytes()
         except OSError as exc:
             return [f"{page}: cannot read: {exc}"]
-    warnings = []
+        marked = PageSkeleton.compile(body)
+        found |= marked.slot_names
+        if ruleset.site.slot_selectors:
+            page_found, page_warnings = selector_warnings(page, body, ruleset, marked)
+            found |= page_found
+            warnings.extend(page_warnings)
     for slot in sorted(ruleset.slots - found):
         rule_ids = ", ".join(rule.id for rule in ruleset.rules_for(slot))
         warnings.append(
             f"slot '{slot}' (rules {rule_ids}) is not found in any page under {site_dir}"
         )
     return warnings
+
+
+def selector_warnings(
+    page: Path, body: bytes, ruleset: Ruleset, marked: PageSkeleton
+) -> tuple[frozenset[str], list[str]]:
+    """The selector slots one page has, and warnings naming the page about each selector that
+    matches nothing, several elements or nothing that can be a slot there.
+
+    `marked` is the page compiled without selectors: a ``data-slot`` element of a selector's
+    name wins over the selector, which is then said to be unused on that page.
+    """
+    from etalage.middleware.selector_slots import find_selector_elements
+    from etalage.middleware.skeleton import PageSkeleton
+
+    warnings = []
+    wanted = {}
+    for slot, selector in ruleset.site.slot_selectors.items():
+        if slot in marked.slot_names:
+            warnings.append(
+                f"{page}: slot '{slot}' has a data-slot element there, "
+                f"so selector {selector!r} is not used"
+            )
+        else:
+            wanted[slot] = selector
+    if not wanted:
+        return frozenset(), warnings
+    skeleton = PageSkeleton.compile(body, selectors=wanted)
+    # The skeleton says what went wrong with a selector's element (several, void, not a tag,
+    # unclosed...); what is new against the page without selectors is the selectors' doing.
+    warnings.extend(f"{page}: {w}" for w in skeleton.warnings if w not in marked.warnings)
+    resolution = find_selector_elements(body, wanted)
+    for match in resolution.matches:
+        if not match.count:
+            warnings.append(
+                f"{page}: selector {match.selector!r} of slot '{match.slot}' matches nothing"
+            )
+    return skeleton.slot_names & wanted.keys(), warnings
 
 
 def _where(ruleset: Ruleset, rule: Rule) -> str:

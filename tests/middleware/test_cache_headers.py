@@ -18,7 +18,7 @@ from etalage.middleware import EtalageMiddleware
 from tests.support.clients import consent, set_cookies
 from tests.support.clocks import Clock
 
-from .site_fixture import DESKTOP, GOOGLEBOT, HOME, PLAIN, write_site
+from .site_fixture import DESKTOP, GOOGLEBOT, HOME, IPHONE, PLAIN, write_site
 
 KEYS = ["cache-secret"]
 
@@ -125,3 +125,29 @@ def test_a_crawlers_stylesheet_keeps_the_apps_caching(tmp_path):
     response = TestClient(app, headers={"User-Agent": GOOGLEBOT}).get("/site.css")
     assert response.headers["cache-control"] == "public, max-age=60"
     assert response.headers["cdn-cache-control"] == "max-age=3600"
+
+
+@pytest.mark.parametrize("upstream", UPSTREAM)
+def test_a_page_whose_slots_all_kept_their_defaults_keeps_the_apps_caching(tmp_path, upstream):
+    """A first-time desktop visitor: no rule applies (the mobile hero needs a phone, the rest
+    needs history), so the page is the app's own for this request and stays cacheable, keyed on
+    what could have changed it: the cookies and, since a rule reads device.type, the UA."""
+    app_headers = {**UPSTREAM[upstream], "ETag": '"home-1"'}
+    client = make_client(tmp_path, app_headers)
+    response = client.get("/", headers={"Accept": "text/html"})
+    assert response.content == HOME
+    assert not set_cookies(response)
+    for name, value in app_headers.items():
+        assert response.headers[name] == value
+    assert response.headers["vary"] == "Cookie, User-Agent"
+    # The app's validator answers conditional requests (the middleware answers them itself).
+    again = client.get("/", headers={"Accept": "text/html", "If-None-Match": '"home-1"'})
+    assert again.status_code == 304 and again.headers["etag"] == '"home-1"'
+
+
+def test_the_same_page_personalized_is_private_again(tmp_path):
+    client = make_client(tmp_path, UPSTREAM["public"], user_agent=IPHONE)
+    response = client.get("/", headers={"Accept": "text/html"})
+    assert b"Compact hero" in response.content
+    assert not shared_cache_may_keep(response.headers)
+    assert response.headers["vary"] == "Cookie"

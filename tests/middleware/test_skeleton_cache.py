@@ -100,3 +100,54 @@ def test_a_page_rendered_anew_per_request_logs_its_warnings_once(
             cache.compile(b'<meta name="csrf" content="%d"><div data-slot=hero>' % token, None)
     messages = [record.getMessage() for record in caplog.records if record.name == "etalage"]
     assert messages == ["page skeleton: unclosed slot 'hero' at line 1"]
+
+
+# -- selector slots: compiled once per page version and set of selectors ---------------------
+
+SELECTOR_PAGE = b"<main>\n<div class=hero>default</div>\n<div class=hero>second</div></main>"
+
+
+@pytest.mark.parametrize("etag", [None, '"v1"'])
+def test_a_page_with_selectors_is_compiled_once_per_version(
+    etag: str | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from etalage.middleware import skeleton as skeleton_module
+
+    calls: list[bytes] = []
+    real = skeleton_module.find_selector_elements
+    monkeypatch.setattr(
+        skeleton_module,
+        "find_selector_elements",
+        lambda body, selectors: calls.append(body) or real(body, selectors),
+    )
+    cache, selectors = SkeletonCache(), {"hero": ".hero"}
+    first = cache.compile(SELECTOR_PAGE, etag, selectors)
+    for _ in range(3):
+        assert cache.compile(SELECTOR_PAGE, etag, selectors) is first
+    assert cache.compile(SELECTOR_PAGE, etag, dict(selectors)) is first  # an equal mapping
+    assert first.slot_names == frozenset({"hero"}) and len(calls) == 1
+
+
+@pytest.mark.parametrize("etag", [None, '"v1"'])
+def test_other_selectors_compile_the_page_again(etag: str | None) -> None:
+    cache = SkeletonCache()
+    plain = cache.compile(SELECTOR_PAGE, etag)
+    assert plain.slot_names == frozenset()
+    hero = cache.compile(SELECTOR_PAGE, etag, {"hero": ".hero"})
+    assert hero.slot_names == frozenset({"hero"})
+    assert cache.compile(SELECTOR_PAGE, etag, {"main": "main"}).slot_names == frozenset({"main"})
+    assert cache.compile(SELECTOR_PAGE, etag, {}).slot_names == frozenset()
+    assert len(cache) == 1
+
+
+def test_a_selector_matching_several_elements_is_logged_once(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    cache = SkeletonCache()
+    with caplog.at_level(logging.WARNING, logger="etalage"):
+        for token in range(3):  # even when every body is new
+            cache.compile(SELECTOR_PAGE + b"<!-- %d -->" % token, None, {"hero": ".hero"})
+    messages = [record.getMessage() for record in caplog.records if record.name == "etalage"]
+    assert messages == [
+        "page skeleton: selector '.hero' of slot 'hero' matches 2 elements; the first (line 2) is the slot"
+    ]
