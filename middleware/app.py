@@ -24,11 +24,12 @@ from etalage.middleware.origin import normalized_origins
 from etalage.middleware.personalize import PageFooter, PagePersonalizer
 from etalage.middleware.preview import PreviewCodec, PreviewSessions
 from etalage.middleware.responder import Responder
-from etalage.middleware.settings import DEFAULT_CONVERSIONS, Settings
+from etalage.middleware.settings import DEFAULT_CONVERSIONS, Settings, stylesheet_urls
 from etalage.middleware.skeleton_cache import SkeletonCache
 from etalage.middleware.state import RequestState
 from etalage.middleware.visitors import RequestTime, VisitorLoader
 from etalage.middleware.writing import ProfileWriter
+from etalage.request_facts import EDGE_GEO_HEADERS
 from etalage.rules import ReloadingRuleset, Ruleset
 from etalage.rules.fragment_check import fragment_problems
 from etalage.signed import utc_now
@@ -54,7 +55,9 @@ class EtalageMiddleware:
     `allowed_origins` the origins (``https://shop.example``) whose forms may post to the
     endpoints besides the request's own (behind a proxy that rewrites ``Host``);
     `trusted_edge` the CDN (``"cloudflare"``, ``"cloudfront"``, ``"fastly"``, ``"vercel"``)
-    whose geolocation headers become ``request.country`` and ``request.region``.
+    whose geolocation headers become ``request.country`` and ``request.region``;
+    `profile_stylesheet` one URL or a list of stylesheet URLs the visitor's page
+    (``<prefix>profile``) links after its built-in style, so it wears the site's own look.
     """
 
     def __init__(
@@ -80,6 +83,7 @@ class EtalageMiddleware:
         forget_cookies: Sequence[str] = (),
         allowed_origins: Sequence[str] = (),
         trusted_edge: str | None = None,
+        profile_stylesheet: str | Sequence[str] | None = None,
         request_time: RequestTime | None = None,
         page_footer: PageFooter | None = None,
     ) -> None:
@@ -102,6 +106,7 @@ class EtalageMiddleware:
             forget_cookies=tuple(forget_cookies),
             allowed_origins=normalized_origins(allowed_origins),
             trusted_edge=trusted_edge,
+            profile_stylesheets=stylesheet_urls(profile_stylesheet),
         )
         self.settings = settings
         if isinstance(rules, str | Path):
@@ -143,6 +148,9 @@ class EtalageMiddleware:
             fragment_globals=fragment_globals or {},
             page_footer=page_footer,
             reload_interval=reload_interval,
+            geo_headers=[
+                name.decode("latin-1") for name in EDGE_GEO_HEADERS.get(trusted_edge or "", ())
+            ],
         )
         problems = fragment_problems(self.ruleset)
         if problems:

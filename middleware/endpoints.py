@@ -1,4 +1,5 @@
-"""The visitor's own endpoints under the prefix: consent, profile, preferences, event, forget.
+"""The visitor's own endpoints under the prefix: consent, profile (and its download, export),
+preferences, event, forget.
 
 Plain HTML forms work (``application/x-www-form-urlencoded``, answered with a 303 back to the
 page) and so does JSON (answered with JSON). State-changing calls must be same-origin.
@@ -48,6 +49,7 @@ class Endpoints:
         self.routes = {
             "consent": ("POST", self.consent),
             "profile": ("GET", self.profile),
+            "export": ("GET", self.export),
             "preferences": ("POST", self.preferences),
             "event": ("POST", self.event),
             "forget": ("POST", self.forget),
@@ -124,7 +126,19 @@ class Endpoints:
         report = profile_report(state.visitor, state.ruleset, prefix=self.settings.prefix)
         if _wants_json(scope):
             return JSONResponse(report)
-        return Response(render_profile_page(report), media_type="text/html; charset=utf-8")
+        page = render_profile_page(
+            report, state.ruleset, stylesheets=self.settings.profile_stylesheets
+        )
+        return Response(page, media_type="text/html; charset=utf-8")
+
+    def export(self, scope: Scope, state: RequestState, fields: Mapping[str, Any]) -> Response:
+        """The "Download my data" link: the profile page's JSON as a file to keep."""
+        report = profile_report(state.visitor, state.ruleset, prefix=self.settings.prefix)
+        day = state.visitor.now.astimezone(state.ruleset.site.timezone).date().isoformat()
+        return JSONResponse(
+            report,
+            headers={"Content-Disposition": f'attachment; filename="my-data-{day}.json"'},
+        )
 
     def preferences(self, scope: Scope, state: RequestState, fields: Mapping[str, Any]) -> Response:
         """Store what the visitor states about themselves (needs consent); a stated e-mail is

@@ -2,25 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from collections.abc import Sequence
+from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
 import jinja2
 
 from etalage.middleware.deciding import decide
-from etalage.recency import derive_attributes, interest_scores
+from etalage.middleware.profile_view import page_view
+from etalage.recency import derive_attributes, interest_scores, is_relevant
 from etalage.rules import Ruleset
 from etalage.visitor import Visitor
 
 
 def _iso(epoch: int | None) -> str | None:
     return datetime.fromtimestamp(epoch, UTC).isoformat() if epoch is not None else None
-
-
-def _relevant(at: int, valid_until: int | None, window: timedelta, now: datetime) -> bool:
-    now_s = now.timestamp()
-    return now_s - at <= window.total_seconds() and (valid_until is None or now_s < valid_until)
 
 
 def profile_report(
@@ -71,7 +68,7 @@ def profile_report(
                 "term": s.term,
                 "at": _iso(s.at),
                 "valid_until": _iso(s.valid_until),
-                "relevant": _relevant(s.at, s.valid_until, policy.search_relevant_for, now),
+                "relevant": is_relevant(s.at, s.valid_until, policy.search_relevant_for, now),
             }
             for s in profile.searches
         ],
@@ -81,7 +78,7 @@ def profile_report(
                 "topic": v.topic,
                 "at": _iso(v.at),
                 "valid_until": _iso(v.valid_until),
-                "relevant": _relevant(v.at, v.valid_until, policy.view_relevant_for, now),
+                "relevant": is_relevant(v.at, v.valid_until, policy.view_relevant_for, now),
             }
             for v in profile.views
         ],
@@ -151,9 +148,15 @@ def _environment() -> jinja2.Environment:
         loader=jinja2.PackageLoader("etalage.middleware", "templates"),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
     )
 
 
-def render_profile_page(report: dict[str, Any]) -> str:
-    """Render the profile report as the HTML page people see."""
-    return _environment().get_template("profile.html").render(r=report)
+def render_profile_page(
+    report: dict[str, Any], ruleset: Ruleset | None = None, *, stylesheets: Sequence[str] = ()
+) -> str:
+    """Render the profile report as the page people see: in words, dates in the site's time
+    zone (`ruleset`'s; UTC without one), themed by the site's `stylesheets` (URLs)."""
+    view = page_view(report, ruleset, stylesheets)
+    return _environment().get_template("profile.html").render(v=view)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from types import MappingProxyType
@@ -13,6 +13,14 @@ from etalage.request_facts import TRUSTED_EDGES
 CONSENT_MAX_AGE = timedelta(days=365)
 DEFAULT_CONVERSIONS = frozenset({"add_to_cart", "purchase"})
 FREE_TEXT_PREFERENCES = frozenset({"name", "email", "interests"})
+
+
+def stylesheet_urls(value: str | Sequence[str] | None) -> tuple[str, ...]:
+    """`EtalageMiddleware`'s ``profile_stylesheet`` keyword (one URL or several) as the tuple
+    `Settings.profile_stylesheets` holds."""
+    if value is None:
+        return ()
+    return (value,) if isinstance(value, str) else tuple(value)
 
 
 @dataclass(frozen=True)
@@ -39,6 +47,9 @@ class Settings:
     #: The CDN in front of the site whose geolocation headers are believed (`TRUSTED_EDGES`);
     #: None reads no such header, since anyone can send them.
     trusted_edge: str | None = None
+    #: Stylesheet URLs the visitor's page links after its small built-in style, so it wears
+    #: the site's own look (e.g. ``("/static/profile.css",)``).
+    profile_stylesheets: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.prefix.startswith("/") or not self.prefix.endswith("/"):
@@ -56,6 +67,11 @@ class Settings:
                     f"preference_choices[{key!r}]: a non-empty list of choices for a field "
                     f"other than {', '.join(sorted(FREE_TEXT_PREFERENCES))}"
                 )
+        if isinstance(self.profile_stylesheets, str):
+            raise ConfigError("profile_stylesheets: a tuple of URLs, not one string")
+        for url in self.profile_stylesheets:
+            if not isinstance(url, str) or not url.strip() or any(c in url for c in '<>"\n\r'):
+                raise ConfigError(f"profile_stylesheets: {url!r} is not a stylesheet URL")
         if self.trusted_edge is not None and self.trusted_edge not in TRUSTED_EDGES:
             raise ConfigError(
                 f"trusted_edge must be one of {', '.join(TRUSTED_EDGES)} (or None): "
