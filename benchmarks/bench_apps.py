@@ -18,7 +18,7 @@ from starlette.staticfiles import StaticFiles
 
 from etalage.cli.serve import GC_THRESHOLDS
 from etalage.cookie import ConsentCodec, ProfileCodec
-from etalage.demo.catalog import fragment_globals
+from etalage.demo.shop_globals import fragment_globals
 from etalage.history import record_event, record_request, record_search, record_view
 from etalage.middleware import EtalageMiddleware
 from etalage.profile import Profile

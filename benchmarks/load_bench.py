@@ -223,7 +223,7 @@ def main() -> None:
             "--rules",
             str(RULES),
             "--fragment-globals",
-            "etalage.demo.catalog:fragment_globals",
+            "etalage.demo.shop_globals:fragment_globals",
             "--port",
             str(port),
         ]

@@ -55,7 +55,7 @@ import httpx
 
 import etalage.demo
 from etalage.cli.report import RuleLift, VariantLift, compute_lift, format_table, render_html
-from etalage.demo import PREFERENCE_CHOICES, catalog, create_app
+from etalage.demo import PREFERENCE_CHOICES, catalog, create_app, shop_globals
 from etalage.events import JsonLinesSink, read_events
 from etalage.middleware import EtalageMiddleware
 from etalage.profile import Profile
@@ -234,7 +234,7 @@ def build_app(
         secret_keys=SECRET_KEYS,
         clock=clock,
         event_sink=sink,
-        fragment_globals=catalog.fragment_globals(),
+        fragment_globals=shop_globals.fragment_globals(),
         preference_choices=PREFERENCE_CHOICES,
     )
     return middleware, sink

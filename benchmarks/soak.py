@@ -173,7 +173,7 @@ def main() -> None:
                 "--rules",
                 str(RULES),
                 "--fragment-globals",
-                "etalage.demo.catalog:fragment_globals",
+                "etalage.demo.shop_globals:fragment_globals",
                 "--profile-store",
                 redis.url,
                 "--events",

@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 
-from etalage.demo import catalog, templating, toolbar
+from etalage.demo import catalog, kits, shop_globals, templating, toolbar
 from etalage.demo.forms import read_form
 from etalage.middleware import EtalageMiddleware, StaticSite
 from etalage.middleware.origin import is_same_origin
@@ -41,6 +41,8 @@ PREFERENCE_CHOICES = {
 
 LOYALTY_RULE = "loyalty-price"
 PRICE_SLOT = "price"
+KIT_RULE = "trip-kit"
+KIT_SLOT = "trip-kit"
 
 
 def is_loyal(request: Request) -> bool:
@@ -59,18 +61,44 @@ def is_loyal(request: Request) -> bool:
     return decision is not None and decision.rule is not None and decision.rule.id == LOYALTY_RULE
 
 
+def kit_level(request: Request) -> str | None:
+    """The level a trip kit is configured for: the visitor's stated ``prefs.level`` when the
+    rule set gives them the personalized kit (as the trips page does), else None (standard).
+
+    Read from the signed profile, never from the form, like `is_loyal`.
+    """
+    state = request.scope.get("etalage")
+    visitor = getattr(state, "visitor", None)
+    if state is None or visitor is None or not visitor.personalization_allowed:
+        return None
+    decision = state.decide([KIT_SLOT]).get(KIT_SLOT)
+    if decision is None or decision.rule is None or decision.rule.id != KIT_RULE:
+        return None
+    ruleset = state.ruleset
+    level = visitor.attributes(ruleset.history, ruleset.site.timezone).get("prefs.level")
+    return level if isinstance(level, str) else None
+
+
+def _sellable(key: Any) -> catalog.Product | kits.TripKit | None:
+    """What a cart key names: a product SKU or a trip kit's key."""
+    if not isinstance(key, str):
+        return None
+    return catalog.product(key) or kits.kit_from_key(key)
+
+
 def cart_lines(request: Request) -> tuple[list[dict[str, Any]], float, float]:
     """The cart from the session with prices from the catalog: lines, subtotal, total charged.
 
     The total is the sum of the unit prices a product page shows the visitor: the member
-    price (`catalog.member_price`) when `is_loyal`, else the normal price.
+    price (`catalog.member_price`) when `is_loyal`, else the normal price. A trip kit's price
+    is its bundle price, computed again from the catalog (`kits.TripKit.price`).
     """
     loyal = is_loyal(request)
     lines = []
     subtotal = 0.0
     total = 0.0
     for sku, qty in (request.session.get("cart") or {}).items():
-        item = catalog.product(sku)
+        item = _sellable(sku)
         if item is None or not isinstance(qty, int) or not 0 < qty <= MAX_QTY:
             continue
         unit = catalog.member_price(item.price) if loyal else item.price
@@ -133,6 +161,23 @@ def create_app(
         state = request.scope.get("etalage")
         if state is not None:
             state.record_event("add_to_cart", {"sku": item.sku, "price": item.price, "qty": qty})
+        return RedirectResponse("/cart", status_code=303)
+
+    async def cart_add_kit(request: Request) -> Response:
+        """Add a trip's kit: the form names the trip; the configuration and the price are the
+        server's (`kit_level`, `kits.trip_kit`), whatever else was posted."""
+        if not is_same_origin(request.scope.get("headers", [])):
+            return PlainTextResponse("Cross-site request refused", status_code=403)
+        form = await read_form(request)
+        kit = kits.trip_kit(kits.trip_by_slug(form.get("trip", "")), kit_level(request))
+        if kit is None:
+            return PlainTextResponse("Unknown trip", status_code=400)
+        cart = dict(request.session.get("cart") or {})
+        cart[kit.sku] = min(cart.get(kit.sku, 0) + 1, MAX_QTY)
+        request.session["cart"] = cart
+        state = request.scope.get("etalage")
+        if state is not None:
+            state.record_event("add_to_cart", {"sku": kit.sku, "price": kit.price, "qty": 1})
         return RedirectResponse("/cart", status_code=303)
 
     def cart_changed(request: Request) -> None:
@@ -206,6 +251,7 @@ def create_app(
             Route("/search", search_page),
             Route("/cart", cart_page),
             Route("/cart/add", cart_add, methods=["POST"]),
+            Route("/cart/add-kit", cart_add_kit, methods=["POST"]),
             Route("/cart/update", cart_update, methods=["POST"]),
             Route("/cart/remove", cart_remove, methods=["POST"]),
             Route("/checkout", checkout, methods=["POST"]),
@@ -231,13 +277,14 @@ def create_app(
         shop,
         rules=rules,
         secret_keys=keys,
-        fragment_globals=catalog.fragment_globals(),
+        fragment_globals=shop_globals.fragment_globals(),
         profile_store=profile_store,
         clock=clock,
         preference_choices=PREFERENCE_CHOICES,
         forget_cookies=[toolbar.SHIFT_COOKIE] if demo_mode else [],
         request_time=toolbar.request_time if demo_mode else None,
         page_footer=toolbar.page_footer if demo_mode else None,
+        profile_stylesheet="/static/profile.css",
     )
 
 
@@ -264,7 +311,7 @@ def _last_order(stored: Any) -> dict[str, Any] | None:
     lines = []
     for entry in stored.get("lines") or []:
         sku, qty, amount = entry if isinstance(entry, list) and len(entry) == 3 else (None, 0, 0)
-        item = catalog.product(sku) if isinstance(sku, str) else None
+        item = _sellable(sku)
         if item is not None:
             lines.append({"product": item, "qty": qty, "amount": amount})
     if not lines:
@@ -276,8 +323,6 @@ def _last_order(stored: Any) -> dict[str, Any] | None:
         "loyal": stored.get("loyal") is True,
         "order_id": stored.get("id"),
     }
-
-
 
 
 def create_demo_app() -> Any:

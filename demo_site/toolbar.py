@@ -23,23 +23,27 @@ _SHIFTS = {"+1d": 86400, "+7d": 7 * 86400, "+30d": 30 * 86400}
 _MAX_SHIFT_DIGITS = 9  # about 31 years: far enough, and int() stays cheap
 _COOKIE_MAX_AGE = 365 * 24 * 3600
 
+#: One line high whatever it holds (a long search is cut with an ellipsis, the rest scrolls
+#: sideways on a narrow window), and the spacer before it keeps that much room at the end of
+#: the page, so the fixed bar never covers the page's last lines.
+_HEIGHT = "2.5rem"
 _TEMPLATE = """
-<aside id="etalage-toolbar" aria-label="etalage demo toolbar" style="position:fixed;left:0;right:0;bottom:0;z-index:9999;background:#14241b;color:#e8efe9;font:13px/1.4 system-ui,sans-serif;padding:.4rem .8rem;display:flex;flex-wrap:wrap;gap:.4rem 1rem;align-items:center;box-shadow:0 -2px 8px rgba(0,0,0,.25)">
+<div id="etalage-toolbar-space" aria-hidden="true" style="height:{{ height }};flex:none"></div>
+<aside id="etalage-toolbar" aria-label="etalage demo toolbar" style="position:fixed;left:0;right:0;bottom:0;z-index:9999;box-sizing:border-box;height:{{ height }};background:#14241b;color:#e8efe9;font:13px/1.4 system-ui,sans-serif;padding:0 .8rem;display:flex;flex-wrap:nowrap;gap:.75rem;align-items:center;white-space:nowrap;overflow-x:auto;overflow-y:hidden;scrollbar-width:thin;box-shadow:0 -2px 8px rgba(0,0,0,.25)">
 <strong>etalage demo</strong>
 <span data-demo="consent">consent: {{ consent }}</span>
 {% if holdout %}<span data-demo="holdout">holdout group</span>{% endif %}
 <span data-demo="lifecycle">{{ attrs.get("lifecycle", "anonymous") }}</span>
 <span data-demo="visits">visits: {{ attrs.get("visits.count", 0) }}</span>
 <span data-demo="top">top interest: {{ attrs.get("interest.top") or "none" }}</span>
-<span data-demo="search">last search: {{ attrs.get("search.last") or "none" }}</span>
+<span data-demo="search" title="{{ attrs.get("search.last") or "none" }}" style="max-width:14em;overflow:hidden;text-overflow:ellipsis">last search: {{ attrs.get("search.last") or "none" }}</span>
 <span data-demo="clock">clock: {{ clock }}{% if shift_days %} (+{{ shift_days }} days){% endif %}</span>
-<span style="margin-left:auto;display:flex;gap:.3rem">
-{% for label in ["+1d", "+7d", "+30d", "reset"] %}<form method="post" action="{{ travel_url }}" style="margin:0"><input type="hidden" name="shift" value="{{ label }}"><button type="submit" data-shift="{{ label }}" style="font:inherit;background:#2f5d46;color:#fff;border:0;border-radius:.3rem;padding:.15rem .5rem;cursor:pointer">{{ "time +" ~ label[1:] if label != "reset" else "reset time" }}</button></form>{% endfor %}
+<span style="margin-left:auto;display:flex;gap:.3rem;align-items:center">
+{% for label in ["+1d", "+7d", "+30d", "reset"] %}<form method="post" action="{{ travel_url }}" style="margin:0"><input type="hidden" name="shift" value="{{ label }}"><button type="submit" data-shift="{{ label }}" style="font:inherit;background:#2f5d46;color:#fff;border:0;border-radius:.3rem;padding:.15rem .5rem;cursor:pointer;white-space:nowrap">{{ "time +" ~ label[1:] if label != "reset" else "reset time" }}</button></form>{% endfor %}
 <a href="{{ profile_url }}" style="color:#bfe3c9">your data</a>
 </span>
 </aside>
 """
-
 
 
 @cache
@@ -76,6 +80,7 @@ def page_footer(scope: Any, state: RequestState) -> bytes:
             shift_days=shift_seconds(scope) // 86400,
             travel_url=TRAVEL_PATH,
             profile_url=PROFILE_URL,
+            height=_HEIGHT,
         )
         .encode("utf-8", "replace")  # a lone surrogate app code stored: "?"
     )

@@ -56,7 +56,9 @@ PHONE = Device(
 DEVICES = (DESKTOP, PHONE)
 TIMEOUT_MS = 15_000
 MAX_DRAWS = 200
-TOOLBAR_IN_FLOW = "#etalage-toolbar { position: static !important; }"
+TOOLBAR_IN_FLOW = (
+    "#etalage-toolbar { position: static !important; } #etalage-toolbar-space { display: none; }"
+)
 
 
 @contextmanager
@@ -195,7 +197,7 @@ def greeting(page: Any) -> None:
     accept(page)
     save_preferences(page)
     page.goto("/category/hiking.html")
-    page.get_by_text("Welcome back, Anna!").wait_for()
+    page.get_by_text("Welcome, Anna!").wait_for()  # "Welcome back" from the next visit on
 
 
 def expert_copy(page: Any) -> None:
@@ -228,6 +230,64 @@ def trip_countdown(page: Any) -> None:
     page.get_by_text("Coming up on").wait_for()
 
 
+def next_best_offer(page: Any) -> None:
+    """After a look at a tent: the "For you" shelf offers what goes with it, saying so."""
+    accept(page)
+    for path in ("/category/camping.html", "/product/cp-201.html"):
+        page.goto(path)
+    page.goto("/")
+    shelf = page.locator('[data-slot="for-you"]')
+    shelf.get_by_text("Goes with the Bivouac 2 Tent you looked at").first.wait_for()
+    shelf.evaluate("shelf => shelf.scrollIntoView({block: 'start'})")
+
+
+def trip_kit(page: Any) -> None:
+    """A beginner's kit for the guided trip they searched, priced on the server."""
+    accept(page)
+    page.goto("/account.html")
+    page.get_by_label("Keep it simple").check()
+    page.get_by_role("button", name="Save preferences").click()
+    page.wait_for_load_state()
+    page.goto("/trips.html")
+    page.get_by_role("link", name="Find gear for this trip").first.click()
+    page.wait_for_load_state()
+    page.goto("/trips.html")
+    kit = page.get_by_role("region", name="Trip kit")
+    kit.get_by_text("Your Dolomites hut trek kit").wait_for()
+    kit.evaluate("kit => kit.scrollIntoView({block: 'start'})")
+
+
+def ab_teaser(page: Any) -> None:
+    """The guided-trips teaser of the A/B test, as this visitor's variant shows it."""
+    accept(page)
+    page.goto("/")
+    teaser = page.locator('[data-slot="trips-teaser"]')
+    teaser.wait_for()
+    teaser.evaluate("teaser => teaser.scrollIntoView({block: 'center'})")
+
+
+def cart_recall(page: Any) -> None:
+    """A cart left for two days (the toolbar's time travel): the home page reminds of it."""
+    accept(page)
+    page.goto("/product/hk-103.html")
+    page.get_by_role("button", name="Add to cart").click()
+    page.wait_for_load_state()
+    page.goto("/")
+    for _ in range(2):
+        page.locator('#etalage-toolbar button[data-shift="+1d"]').click()
+        page.wait_for_load_state()
+    page.goto("/")
+    page.get_by_text("You left 1 item in your cart.").wait_for()
+
+
+def visitors_page(page: Any) -> None:
+    """The visitor's own page, after browsing and a search: what the shop remembers and why."""
+    accept(page)
+    browse_hiking_and_search(page)
+    page.goto("/_etalage/profile")
+    page.wait_for_load_state()
+
+
 SCENARIOS: tuple[tuple[str, Callable[[Any], bool | None]], ...] = (
     ("1-first-visit", first_visit),
     ("2-personalized-home", personalized_home),
@@ -236,6 +296,11 @@ SCENARIOS: tuple[tuple[str, Callable[[Any], bool | None]], ...] = (
     ("5-greeting", greeting),
     ("6-expert-copy", expert_copy),
     ("7-why-this", why_this),
+    ("8-next-best-offer", next_best_offer),
+    ("9-trip-kit", trip_kit),
+    ("10-ab-teaser", ab_teaser),
+    ("11-visitors-page", visitors_page),
+    ("12-cart-recall", cart_recall),
 )
 
 

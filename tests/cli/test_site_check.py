@@ -10,7 +10,7 @@ import yaml
 
 from etalage.cli import main
 from etalage.cli.site_check import check_rules
-from etalage.demo.catalog import fragment_globals
+from etalage.demo.shop_globals import fragment_globals
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO_RULES = ROOT / "demo_site" / "rules" / "shop.yaml"
@@ -116,7 +116,7 @@ def test_check_takes_the_fragment_globals_serve_takes(capsys):
     from etalage.cli import main
     from etalage.demo import RULES
 
-    assert main(["check", str(RULES), "--fragment-globals", "etalage.demo.catalog:fragment_globals"]) == 0
+    assert main(["check", str(RULES), "--fragment-globals", "etalage.demo.shop_globals:fragment_globals"]) == 0
     assert capsys.readouterr().out.rstrip().endswith(f"ok: {DEMO_RULE_COUNT} rules, 0 warnings")
     assert main(["check", str(RULES), "--fragment-globals", "no.such:thing"]) == 1
     assert "error:" in capsys.readouterr().err

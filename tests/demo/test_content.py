@@ -12,7 +12,7 @@ import pytest
 import yaml
 from markupsafe import Markup
 
-from etalage.demo import catalog, templating
+from etalage.demo import catalog, shop_globals, templating
 from scripts import build_demo_pages
 
 DEMO = Path(templating.__file__).resolve().parent
@@ -191,6 +191,8 @@ def test_fragment_globals_offer_the_documented_names() -> None:
     names = catalog.fragment_globals()
     assert {"products_for", "product", "eur"} <= set(names)
     assert names["products_for"]("hiking", limit=1)[0].category == "hiking"
+    shop = shop_globals.fragment_globals()
+    assert set(names) | {"next_best_offer", "trip_kit"} <= set(shop)
 
 
 # --- generated pages --------------------------------------------------------------------
@@ -384,7 +386,7 @@ def fragment_env() -> jinja2.Environment:
         autoescape=True,
         undefined=jinja2.StrictUndefined,
     )
-    env.globals.update(catalog.fragment_globals())
+    env.globals.update(shop_globals.fragment_globals())
     return env
 
 
@@ -413,6 +415,9 @@ def context(
     }
 
 
+#: What a fragment's sample visitor needs besides `VISITOR` to get the personalized content.
+SAMPLE_VISITOR_FOR = {"kit/trip_kit.html": {"search.last": "Dolomites hut trek"}}
+
 PRODUCT_FACTS = scan(RENDERED["product/cp-201.html"]).facts | {"path": "/product/cp-201.html"}
 
 
@@ -427,7 +432,9 @@ def test_every_fragment_renders_with_a_sample_context(name: str) -> None:
 @pytest.mark.parametrize("name", PERSONAL)
 def test_every_personalized_fragment_links_to_why_this(name: str) -> None:
     assert WHY_LINK in (FRAGMENTS / name).read_text(encoding="utf-8")
-    html = fragment_env().get_template(name).render(context(PRODUCT_FACTS, rule_id="x-1"))
+    ctx = context(PRODUCT_FACTS, rule_id="x-1")
+    ctx["visitor"].update(SAMPLE_VISITOR_FOR.get(name, {}))
+    html = fragment_env().get_template(name).render(ctx)
     assert 'href="/_etalage/profile#rule-x-1">Why this?</a>' in html
 
 
@@ -503,6 +510,57 @@ def test_for_you_shelf_shows_the_top_interest() -> None:
     html = fragment_env().get_template("for_you/shelf.html").render(context({"path": "/"}))
     assert "For you: Water" in html
     assert all(p.url in html for p in catalog.products_for("water"))
+
+
+def test_for_you_shelf_leaves_out_what_was_viewed_and_says_what_goes_with_it() -> None:
+    ctx = context({"path": "/"})
+    ctx["visitor"].update(
+        {
+            "interest.top": "camping",
+            "interest.topics": ["camping", "hiking"],
+            "view.recent": ["/product/cp-201.html", "/category/camping.html"],
+        }
+    )
+    html = fragment_env().get_template("for_you/shelf.html").render(ctx)
+    assert "For you: Camping" in html
+    assert "/product/cp-201.html" not in html  # the tent they looked at is not offered again
+    cards = re.findall(r'href="(/product/[^"]+)"', html)
+    assert cards == [
+        "/product/cp-202.html",
+        "/product/cp-203.html",
+        "/product/cp-204.html",
+        "/product/hk-101.html",
+    ]
+    assert html.count("Goes with the Bivouac 2 Tent you looked at") == 3
+    assert "New to you in Hiking" in html
+
+
+def test_for_you_shelf_when_everything_of_the_interests_was_viewed_serves_the_default() -> None:
+    ctx = context({"path": "/"})
+    viewed = [p.url for p in catalog.products_for("water")]
+    ctx["visitor"].update({"interest.topics": ["water"], "view.recent": viewed})
+    assert "<p>DEFAULT</p>" in fragment_env().get_template("for_you/shelf.html").render(ctx)
+
+
+def test_trip_kit_is_configured_from_the_searched_trip_and_the_stated_level() -> None:
+    ctx = context({"path": "/trips.html"}, rule_id="trip-kit")
+    ctx["visitor"].update({"search.last": "Dolomites hut trek", "prefs.level": "beginner"})
+    html = fragment_env().get_template("kit/trip_kit.html").render(ctx)
+    assert "Your Dolomites hut trek kit" in html and "first trip in March" in html
+    assert "Carbon Trek Poles" in html and "Alpine Softshell Jacket" in html
+    (form,) = scan(html).forms
+    assert form["action"] == "/cart/add-kit"
+    assert form["fields"][0] == ("trip", "dolomites-hut-trek", "hidden")
+    assert all(name != "price" for name, _, _ in form["fields"])  # the server prices it
+    ctx["visitor"]["prefs.level"] = "expert"
+    expert = fragment_env().get_template("kit/trip_kit.html").render(ctx)
+    assert "Carbon Trek Poles" not in expert and "Alpine Softshell Jacket" in expert
+
+
+def test_trip_kit_without_a_known_trip_serves_the_default() -> None:
+    ctx = context({"path": "/trips.html"})
+    ctx["visitor"]["search.last"] = "tent <b>"
+    assert "<p>DEFAULT</p>" in fragment_env().get_template("kit/trip_kit.html").render(ctx)
 
 
 def test_for_you_shelf_skips_the_topic_of_the_page_it_is_on() -> None:

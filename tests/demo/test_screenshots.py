@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import struct
 from pathlib import Path
 
@@ -35,3 +36,16 @@ def test_a_phone_screenshot_of_the_first_visit_is_a_png_of_the_phone_size(
     scale = screenshots.PHONE.options["device_scale_factor"]
     viewport = screenshots.PHONE.options["viewport"]
     assert (width, height) == (viewport["width"] * scale, viewport["height"] * scale)
+
+
+def test_the_readme_tour_shows_every_screenshot_and_only_screenshots_that_exist() -> None:
+    root = Path(screenshots.__file__).resolve().parents[1]
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    shown = set(re.findall(r'src="(docs/screenshots/[^"]+\.png)"', readme))
+    taken = {
+        f"docs/screenshots/{device.name}-{name}.png"
+        for device in screenshots.DEVICES
+        for name, _ in screenshots.SCENARIOS
+    }
+    assert shown == taken
+    assert all((root / path).is_file() for path in taken)

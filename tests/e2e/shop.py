@@ -115,3 +115,32 @@ def profile_json(page: Page) -> dict[str, Any]:
     assert response.ok
     data: dict[str, Any] = response.json()
     return data
+
+
+#: The lowest bottom edge of what a visitor can read, and the highest top edge of the bars
+#: fixed at the bottom of the window, once the page is scrolled to its end.
+_END_OF_PAGE = """() => {
+  window.scrollTo(0, document.scrollingElement.scrollHeight);
+  const shown = e => { const s = getComputedStyle(e); return s.display !== 'none' && s.visibility !== 'hidden'; };
+  const fixed = [...document.body.querySelectorAll('*')].filter(
+    e => getComputedStyle(e).position === 'fixed' && shown(e) && e.getBoundingClientRect().height > 0);
+  const inFixed = e => fixed.some(f => f.contains(e));
+  let bottom = 0, what = '';
+  for (const e of document.body.querySelectorAll('*')) {
+    if (inFixed(e) || !shown(e)) continue;
+    const own = [...e.childNodes].some(n => n.nodeType === 3 && n.data.trim());
+    if (!own && !e.matches('input, button, select, textarea, img, svg')) continue;
+    const r = e.getBoundingClientRect();
+    if (r.width > 0 && r.height > 0 && r.bottom > bottom) { bottom = r.bottom; what = e.outerHTML.slice(0, 80); }
+  }
+  const top = Math.min(innerHeight, ...fixed.map(f => f.getBoundingClientRect().top));
+  return {bottom, top, what};
+}"""
+
+
+def end_of_page(page: Page) -> dict[str, Any]:
+    """Scroll to the end of the page: ``bottom``, the lowest edge of what a visitor can read
+    (``what``: its element), and ``top``, the highest edge of a bar fixed at the bottom of the
+    window (the window's height when there is none)."""
+    end: dict[str, Any] = page.evaluate(_END_OF_PAGE)
+    return end
