@@ -14,7 +14,9 @@ from __future__ import annotations
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any
+from typing import Any, TypeVar
+
+Rendered = TypeVar("Rendered")
 
 
 class _Missing:
@@ -89,7 +91,7 @@ class FragmentCache:
         self.max_shapes = max_shapes
         self._clock = clock
         self._shapes: dict[tuple[Any, ...], list[tuple[str, ...]]] = {}
-        self._entries: OrderedDict[tuple[Any, ...], tuple[str, float]] = OrderedDict()
+        self._entries: OrderedDict[tuple[Any, ...], tuple[Any, float]] = OrderedDict()
         self.hits = 0
         self.misses = 0
 
@@ -102,10 +104,11 @@ class FragmentCache:
         self,
         fixed: tuple[Any, ...],
         visitor: Mapping[str, Any],
-        render: Callable[[Mapping[str, Any]], str],
-    ) -> str:
+        render: Callable[[Mapping[str, Any]], Rendered],
+    ) -> Rendered:
         """The fragment for `visitor`; `fixed` identifies everything else in its context
-        (template, rule, page facts, slot default) and `render(visitor)` renders it.
+        (template, rule, page facts, slot default) and `render(visitor)` renders it (into
+        whatever it returns: the text, or the bytes and their digest).
         """
         if self.max_entries <= 0:
             return render(visitor)
@@ -116,7 +119,8 @@ class FragmentCache:
             if entry is not None and now - entry[1] < self.max_age:
                 self._entries.move_to_end(key)
                 self.hits += 1
-                return entry[0]
+                rendered: Rendered = entry[0]
+                return rendered
         self.misses += 1
         tracker = ReadTracker(visitor)
         html = render(tracker)

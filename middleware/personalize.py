@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import logging
 import random
 import time
@@ -12,7 +13,7 @@ from datetime import datetime
 from datetime import time as day_time
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from markupsafe import Markup
 
@@ -61,6 +62,14 @@ class PageResult:
     status: int
     headers: list[tuple[bytes, bytes]]
     body: bytes
+
+
+class RenderedFragment(NamedTuple):
+    """A fragment's bytes and their digest, made once per render (the fragment cache keeps
+    both, so an answer's ETag never hashes a reused fragment again)."""
+
+    html: bytes
+    digest: bytes
 
 
 #: Bytes to insert before ``</body>`` of every HTML page a person gets (``page_footer(scope,
@@ -155,12 +164,13 @@ class PagePersonalizer:
         state.attributes = attrs
         out = body
         replacements: dict[str, bytes] = {}
+        digests: dict[str, bytes] = {}
         if slots:
             if preview:
                 decisions = forced_decisions(state.forced, slots)
             else:
                 decisions = decide(visitor, ruleset, slots, attrs)
-            replacements = self._replacements(
+            replacements, digests = self._replacements(
                 visitor, ruleset, skeleton, decisions, attrs, page_facts
             )
             state.decisions = dict(decisions)
@@ -177,7 +187,7 @@ class PagePersonalizer:
             # caching, varying on whatever could have made it another page.
             headers = canonical_headers(upstream_headers, self._vary(ruleset))
             return _apps_page(start["status"], headers, body, if_none_match)
-        etag = variant_etag(skeleton.digest, replacements, footer)
+        etag = variant_etag(skeleton.digest, digests, footer)
         duration = (time.perf_counter() - started_at) * 1000
         headers = personalized_headers(
             upstream_headers, body_length=len(out), etag=etag, duration_ms=duration
@@ -243,12 +253,14 @@ class PagePersonalizer:
         decisions: dict[str, Decision],
         attrs: dict[str, Any],
         page_facts: dict[str, str],
-    ) -> dict[str, bytes]:
-        """Bytes per slot to splice; a ``take: N`` slot gets the fragments of its placements one
-        after the other. A placement whose fragment failed is dropped from its decision (in
-        place; the first turned into "default"), so exposures say what was shown, and a slot
-        left with nothing to show is left out of the result."""
+    ) -> tuple[dict[str, bytes], dict[str, bytes]]:
+        """Bytes per slot to splice, and a digest of each (for the answer's ETag: a fragment's
+        is made once, when it is rendered); a ``take: N`` slot gets the fragments of its
+        placements one after the other. A placement whose fragment failed is dropped from its
+        decision (in place; the first turned into "default"), so exposures say what was shown,
+        and a slot left with nothing to show is left out of the result."""
         replacements: dict[str, bytes] = {}
+        digests: dict[str, bytes] = {}
         slots = {slot.name: slot for slot in reversed(skeleton.slots)}
         view = dict(attrs)
         view["name"] = attrs.get("prefs.name")
@@ -261,11 +273,12 @@ class PagePersonalizer:
             action = decision.action  # a drawn variant's fragment for a `variants` rule
             if isinstance(action, HideAction):
                 replacements[name] = b""
+                digests[name] = b""
                 continue
             if isinstance(action, ReorderAction):
-                replacements[name] = slot.reordered(action.order(attrs))
+                replacements[name] = digests[name] = slot.reordered(action.order(attrs))
                 continue
-            pieces: list[bytes] = []
+            pieces: list[RenderedFragment] = []
             failed: set[int] = set()
             for index, placed in enumerate(decision.placements):
                 fragment = placed.action
@@ -278,9 +291,12 @@ class PagePersonalizer:
                     pieces.append(html)
             if failed:
                 decisions[name] = _without(decision, failed)
-            if pieces:
-                replacements[name] = b"".join(pieces)
-        return replacements
+            if len(pieces) == 1:
+                replacements[name], digests[name] = pieces[0]
+            elif pieces:
+                replacements[name] = b"".join(piece.html for piece in pieces)
+                digests[name] = b"".join(piece.digest for piece in pieces)
+        return replacements, digests
 
     def _fragment(
         self,
@@ -291,7 +307,7 @@ class PagePersonalizer:
         view: dict[str, Any],
         page_facts: dict[str, str],
         page_key: tuple[tuple[str, str], ...],
-    ) -> bytes | None:
+    ) -> RenderedFragment | None:
         """One placement's fragment, rendered (or reused); None when it failed (logged once)."""
         rule = decision.rule
         assert rule is not None
@@ -310,7 +326,7 @@ class PagePersonalizer:
             _render_fragment, renderer, action.template, self.prefix, page_facts, decision, slot
         )
         try:
-            return self.fragment_cache.render(fixed, view, render).encode("utf-8")
+            return self.fragment_cache.render(fixed, view, render)
         except FragmentError as exc:
             self._log_once(rule.id, str(exc))
             return None
@@ -397,7 +413,7 @@ def _render_fragment(
     decision: Decision,
     slot: Slot,
     visitor_view: Mapping[str, Any],
-) -> str:
+) -> RenderedFragment:
     """Render one fragment (only on a fragment cache miss: its context is built here)."""
     assert decision.rule is not None
     rule_id = decision.rule.id
@@ -408,7 +424,8 @@ def _render_fragment(
         "default": Markup(slot.default_text),
         "visitor": visitor_view,
     }
-    return renderer.render(template, context)
+    html = renderer.render(template, context).encode("utf-8")
+    return RenderedFragment(html, hashlib.blake2b(html, digest_size=16).digest())
 
 
 def _epoch_end_of_day(raw: str | None, ruleset: Ruleset, now: datetime) -> int | None:

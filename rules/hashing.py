@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from array import array
+from functools import lru_cache
 
 _FNV_OFFSET = 0x811C9DC5
 _FNV_PRIME = 0x01000193
@@ -27,8 +28,13 @@ def fnv1a32(text: str) -> int:
     return value
 
 
+@lru_cache(maxsize=16384)
 def gb_hash(seed: str, value: str, version: int) -> float | None:
-    """GrowthBook's hash of `value` under `seed` in [0, 1); None for an unknown hash version."""
+    """GrowthBook's hash of `value` under `seed` in [0, 1); None for an unknown hash version.
+
+    Remembered for the most recent (seed, value) pairs: a visitor's every page draws the same
+    holdouts and variants again, and the hash is a pure function of its arguments.
+    """
     if version == 2:
         return (fnv1a32(str(fnv1a32(seed + value))) % 10000) / 10000
     if version == 1:

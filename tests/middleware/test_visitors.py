@@ -185,24 +185,26 @@ def test_an_unknown_trusted_edge_is_refused_at_start_up(tmp_path):
 # -- assets and JSON calls: the visitor is built only when something reads it -----------------
 
 
-def states_of(app, seen):
-    """`app` recording the `RequestState` of every request into `seen`."""
+@pytest.fixture
+def recorded(rules_path, clock):
+    """A consenting visitor's client who searched for a tent, and the `RequestState` of every
+    request it makes."""
+    seen = []
 
     async def recording(scope, receive, send):
-        await app(scope, receive, send)
+        await upstream(scope, receive, send)
         seen.append(scope["etalage"])
 
-    return recording
-
-
-def test_an_asset_request_of_a_consenting_visitor_builds_no_visitor(rules_path, clock):
-    seen = []
-    app = EtalageMiddleware(
-        states_of(upstream_app(), seen), rules=rules_path, secret_keys=KEYS, clock=clock
-    )
+    upstream = upstream_app()
+    app = EtalageMiddleware(recording, rules=rules_path, secret_keys=KEYS, clock=clock)
     client = TestClient(app)
     consent(client)
     client.get("/?q=tent", headers={"Accept": "text/html"})
+    return client, seen
+
+
+def test_an_asset_request_of_a_consenting_visitor_builds_no_visitor(recorded):
+    client, seen = recorded
     response = client.get("/asset.css", headers={"Accept": "text/css,*/*;q=0.1"})
     assert response.status_code == 200 and not set_cookies(response)
     assert [state.visitor_built for state in seen[-2:]] == [True, False]
@@ -212,14 +214,8 @@ def test_an_asset_request_of_a_consenting_visitor_builds_no_visitor(rules_path, 
     assert visitor.profile is not None and visitor.profile.searches[0].term == "tent"
 
 
-def test_an_asset_request_with_a_left_over_profile_cookie_deletes_it(rules_path, clock):
-    seen = []
-    app = EtalageMiddleware(
-        states_of(upstream_app(), seen), rules=rules_path, secret_keys=KEYS, clock=clock
-    )
-    client = TestClient(app)
-    consent(client)
-    client.get("/?q=tent", headers={"Accept": "text/html"})
+def test_an_asset_request_with_a_left_over_profile_cookie_deletes_it(recorded):
+    client, seen = recorded
     client.cookies.delete("etalage_consent")  # no yes any more: the profile cookie must go
     response = client.get("/asset.css")
     assert seen[-1].visitor_built
