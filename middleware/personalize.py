@@ -43,7 +43,14 @@ from etalage.middleware.skeleton import PageSkeleton, Slot
 from etalage.middleware.skeleton_cache import SkeletonCache
 from etalage.middleware.state import RequestState
 from etalage.profile import MAX_MOMENT
-from etalage.rules import Decision, FragmentAction, HideAction, ReorderAction, Ruleset
+from etalage.rules import (
+    DEFAULT_REASON,
+    Decision,
+    FragmentAction,
+    HideAction,
+    ReorderAction,
+    Ruleset,
+)
 from etalage.rules.conditions import condition_paths
 from etalage.rules.fragment_check import fragment_problems
 from etalage.visitor import Visitor
@@ -396,12 +403,22 @@ def _without(decision: Decision, failed: set[int]) -> Decision:
 
 def _reasons(decisions: Mapping[str, Decision]) -> dict[str, tuple[str | None, str | None]]:
     """Rule and reason per slot, as the visitor's page shows them; the further placements of a
-    ``take: N`` slot as ``<slot>#2`` to ``<slot>#N`` (``#`` is never in a slot name)."""
+    ``take: N`` slot as ``<slot>#2`` to ``<slot>#N`` (``#`` is never in a slot name).
+
+    A reason the rule file says again (the rule's own, or no rule matched) is kept as None, so
+    the cookie carries only what the visitor's page could not rebuild (a variant, a holdout).
+    """
     reasons: dict[str, tuple[str | None, str | None]] = {}
     for slot, decision in decisions.items():
         for index, placed in enumerate(decision.placements, start=1):
             key = slot if index == 1 else f"{slot}#{index}"
-            reasons[key] = (placed.rule.id if placed.rule else None, placed.reason)
+            rule = placed.rule
+            reason: str | None = placed.reason
+            if rule is not None and reason == rule.describe():
+                reason = None
+            elif rule is None and placed.candidate is None and reason == DEFAULT_REASON:
+                reason = None
+            reasons[key] = (rule.id if rule else None, reason)
     return reasons
 
 

@@ -12,7 +12,7 @@ import jinja2
 from etalage.middleware.deciding import decide
 from etalage.middleware.profile_view import page_view
 from etalage.recency import derive_attributes, interest_scores, is_relevant
-from etalage.rules import Ruleset
+from etalage.rules import DEFAULT_REASON, Rule, Ruleset
 from etalage.visitor import Visitor
 
 
@@ -46,6 +46,8 @@ def profile_report(
         slots = []
         for slot, (rule_id, reason) in sorted(page.get("slots", {}).items()):
             rule = ruleset.rule(rule_id) if rule_id else None
+            if reason is None:  # the rule file's own words (`personalize._reasons`)
+                reason = _recorded_reason(rule_id, rule)
             slots.append(
                 {
                     "slot": slot,
@@ -160,3 +162,12 @@ def render_profile_page(
     zone (`ruleset`'s; UTC without one), themed by the site's `stylesheets` (URLs)."""
     view = page_view(report, ruleset, stylesheets)
     return _environment().get_template("profile.html").render(v=view)
+
+
+def _recorded_reason(rule_id: str | None, rule: Rule | None) -> str:
+    """The reason a decision recorded without one: its rule's own, or the default's."""
+    if rule is not None:
+        return rule.describe()
+    if rule_id:
+        return f"rule '{rule_id}', no longer in the rule file"
+    return DEFAULT_REASON

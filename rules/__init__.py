@@ -21,9 +21,10 @@ from etalage.rules.model import (
     VariantsAction,
 )
 from etalage.rules.reload import ReloadingRuleset
-from etalage.rules.ruleset import Ruleset, Segment
+from etalage.rules.ruleset import DEFAULT_REASON, Ruleset, Segment
 
 __all__ = [
+    "DEFAULT_REASON",
     "Decision",
     "FragmentAction",
     "HideAction",

@@ -36,7 +36,8 @@ from etalage.rules.model import (
 
 #: Attributes `Ruleset.decide` reads itself, whatever the rules say.
 _DECIDE_READS = ("consent.personalization", "id", "experiment.holdout")
-_DEFAULT_REASON = "no rule matched: default content"
+#: The reason of a slot no rule matched.
+DEFAULT_REASON = "no rule matched: default content"
 _PLAN_LIMIT = 256  # distinct page slot lists remembered; a site has a handful
 
 
@@ -335,7 +336,7 @@ class _PagePlan:
                     by_value = allowed.setdefault(path, {})
                     for value in values:
                         by_value[value] = by_value.get(value, 0) | bit
-            default = Decision(slot, None, _DEFAULT_REASON)
+            default = Decision(slot, None, DEFAULT_REASON)
             slot_entries = tuple(entries[offset:])
             slot_bits = (1 << len(rules)) - 1
             plan_slots.append((slot, offset, slot_bits, slot_entries, default, take))

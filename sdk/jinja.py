@@ -22,12 +22,16 @@ from jinja2.ext import Extension
 from jinja2.parser import Parser
 from markupsafe import Markup, escape
 
-# The slot names a rule file accepts: the same pattern as etalage.rules.schema (a layer above,
-# so not imported; tests/sdk/test_jinja_slots.py checks that the two agree).
-_SLOT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_:.-]*$")
-_ELEMENT = re.compile(r"^[a-z][a-z0-9-]*$")
-_ATTRIBUTE = re.compile(r"^[A-Za-z][A-Za-z0-9-]*$")
-_VOID = frozenset("area base br col embed hr img input link meta param source track wbr".split())
+#: The slot names a rule file accepts: the same pattern as etalage.rules.schema (a layer above,
+#: so not imported; tests/sdk/test_jinja_slots.py checks that the two agree).
+SLOT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_:.-]*$")
+#: The elements a slot may be, and the attribute names it may carry (``etalage.django`` too).
+ELEMENT_NAME = re.compile(r"^[a-z][a-z0-9-]*$")
+ATTRIBUTE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]*$")
+#: Elements without content, which cannot be slots.
+VOID_ELEMENTS = frozenset(
+    "area base br col embed hr img input link meta param source track wbr".split()
+)
 
 
 class SlotExtension(Extension):
@@ -61,15 +65,15 @@ class SlotExtension(Extension):
         caller: Callable[[], str],
     ) -> Markup:
         """``<element marker="key" attributes...>`` around the rendered body."""
-        start = f'<{element} {marker}="{escape(key)}"{_render_attributes(attributes)}>'
+        start = f'<{element} {marker}="{escape(key)}"{render_attributes(attributes)}>'
         return Markup(f"{start}{str(caller())}</{element}>")
 
 
 def _check_slot_name(parser: Parser, name: nodes.Expr, lineno: int) -> None:
     if not (isinstance(name, nodes.Const) and isinstance(name.value, str)):
         parser.fail('a slot name must be a quoted string, e.g. {% slot "hero" %}', lineno)
-    if not _SLOT_NAME.match(name.value):
-        parser.fail(f"invalid slot name {name.value!r} (expected {_SLOT_NAME.pattern})", lineno)
+    if not SLOT_NAME.match(name.value):
+        parser.fail(f"invalid slot name {name.value!r} (expected {SLOT_NAME.pattern})", lineno)
 
 
 def _check_item_key(parser: Parser, key: nodes.Expr, lineno: int) -> None:
@@ -101,7 +105,7 @@ def _options(parser: Parser, marker: str) -> tuple[str, nodes.Dict]:
             element = _element_name(parser, value, lineno)
             continue
         attribute = option.replace("_", "-")
-        if not _ATTRIBUTE.match(attribute) or attribute.lower() == marker:
+        if not ATTRIBUTE_NAME.match(attribute) or attribute.lower() == marker:
             parser.fail(f"{option!r} cannot be an attribute here", lineno)
         pairs.append(nodes.Pair(nodes.Const(attribute), value, lineno=lineno))
     return element, nodes.Dict(pairs)
@@ -111,12 +115,14 @@ def _element_name(parser: Parser, value: nodes.Expr, lineno: int) -> str:
     if not (isinstance(value, nodes.Const) and isinstance(value.value, str)):
         parser.fail('tag must be a quoted element name, e.g. tag="nav"', lineno)
     element = value.value
-    if not _ELEMENT.match(element) or element in _VOID:
+    if not ELEMENT_NAME.match(element) or element in VOID_ELEMENTS:
         parser.fail(f"invalid tag {element!r} (an element with content, e.g. div)", lineno)
     return element
 
 
-def _render_attributes(attributes: Mapping[str, Any]) -> str:
+def render_attributes(attributes: Mapping[str, Any]) -> str:
+    """Attributes as HTML (`` name="value"`` each, escaped): None, False and undefined values
+    are left out, True is the bare name."""
     parts: list[str] = []
     for name, value in attributes.items():
         if value is None or value is False or isinstance(value, Undefined):
