@@ -224,11 +224,14 @@ class EtalageMiddleware:
             writer=self.writer,
             preview_cookies=preview_cookies,
         )
-        await self.app(app_scope, receive, responder.send)
-        if state.preview is not None:
-            return  # a preview records nothing
-        if responder.page_answered or (state.visitor_built and state.visitor.recorded):
-            await self.writer.persist(state.visitor)  # events app code recorded after its answer started
+        try:
+            await self.app(app_scope, receive, responder.send)
+            if state.preview is not None:
+                return  # a preview records nothing
+            if responder.page_answered or (state.visitor_built and state.visitor.recorded):
+                await self.writer.persist(state.visitor)  # events recorded after the answer
+        finally:
+            state.release()
 
     def _closing_on_shutdown(self, send: Send) -> Send:
         """Flush the event sink and close the store when the server shuts down."""

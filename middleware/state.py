@@ -19,7 +19,8 @@ class RequestState:
 
     App code reads it as ``request.scope["etalage"]``. For a request that is not a page
     navigation (an asset, a JSON call) the visitor is built the first time `visitor` is read:
-    most such requests never need it.
+    most such requests never need it. It serves the request it was made for (background tasks
+    of that request included): once the answer is out, a visitor nobody read is gone.
     """
 
     def __init__(
@@ -51,10 +52,19 @@ class RequestState:
         """The visitor of this request: consent, request facts and, with consent, the profile."""
         visitor = self._visitor
         if visitor is None:
-            assert self._build is not None  # one of the two is always set
+            if self._build is None:
+                raise RuntimeError("the request is over: its visitor was never needed")
             visitor = self._visitor = self._build()
             self._build = None
         return visitor
+
+    def release(self) -> None:
+        """Let go, once the answer is out, of what still refers back to the request: the
+        builder of a visitor nobody read and a profile reader nobody called. Otherwise each
+        request leaves a reference cycle for the garbage collector to find."""
+        self._build = None
+        if self._visitor is not None:
+            self._visitor.deferred = None
 
     @property
     def visitor_built(self) -> bool:

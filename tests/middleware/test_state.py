@@ -4,6 +4,9 @@ identifying a visitor (only with a profile store)."""
 
 from __future__ import annotations
 
+import asyncio
+import gc
+
 import pytest
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -12,6 +15,7 @@ from starlette.routing import Route
 from starlette.testclient import TestClient
 
 from etalage.middleware import EtalageMiddleware
+from tests.support.asgi import http_get_scope
 from tests.support.clients import consent, profile_json
 
 from .site_fixture import DESKTOP, IPHONE, KEYS, upstream_app
@@ -102,3 +106,36 @@ def test_decide_tells_app_code_what_slots_would_show_the_visitor_now(app_code_cl
 def test_identify_without_a_profile_store_attaches_nothing(app_code_client, granted):
     consent(app_code_client, granted=granted)
     assert app_code_client.post("/identify").json() == {"identified": False}
+
+
+
+def test_an_asset_request_leaves_no_reference_cycle_behind(rules_path, clock):
+    """The builder of an unread visitor refers back to the request's scope: released once the
+    answer is out, nothing is left for the cyclic garbage collector."""
+    app = EtalageMiddleware(upstream_app(), rules=rules_path, secret_keys=KEYS, clock=clock)
+    client = TestClient(app)
+    consent(client)
+    cookie = "; ".join(f"{name}={value}" for name, value in client.cookies.items())
+    headers = [(b"user-agent", DESKTOP.encode()), (b"cookie", cookie.encode())]
+
+    async def assets(count: int) -> None:
+        async def receive() -> dict[str, object]:
+            return {"type": "http.request", "body": b"", "more_body": False}
+
+        async def send(message: object) -> None:
+            pass
+
+        for _ in range(count):
+            scope = http_get_scope("testserver", headers)
+            scope["path"] = "/asset.css"
+            await app(scope, receive, send)
+            assert scope["etalage"].visitor_built is False
+
+    asyncio.run(assets(1))
+    gc.collect()
+    gc.disable()
+    try:
+        asyncio.run(assets(50))
+        assert gc.collect() < 50  # the event loop's own few objects, not one cycle a request
+    finally:
+        gc.enable()

@@ -188,34 +188,42 @@ def test_an_unknown_trusted_edge_is_refused_at_start_up(tmp_path):
 @pytest.fixture
 def recorded(rules_path, clock):
     """A consenting visitor's client who searched for a tent, and the `RequestState` of every
-    request it makes."""
+    request it makes (with ``?read`` the app reads its visitor, into `read`)."""
     seen = []
 
     async def recording(scope, receive, send):
         await upstream(scope, receive, send)
         seen.append(scope["etalage"])
+        if scope["query_string"] == b"read":
+            visitor = scope["etalage"].visitor
+            read.append((visitor.consent, visitor.personalization_allowed, visitor.profile))
+
+    read: list = []
 
     upstream = upstream_app()
     app = EtalageMiddleware(recording, rules=rules_path, secret_keys=KEYS, clock=clock)
     client = TestClient(app)
     consent(client)
     client.get("/?q=tent", headers={"Accept": "text/html"})
-    return client, seen
+    return client, seen, read
 
 
 def test_an_asset_request_of_a_consenting_visitor_builds_no_visitor(recorded):
-    client, seen = recorded
+    client, seen, read = recorded
     response = client.get("/asset.css", headers={"Accept": "text/css,*/*;q=0.1"})
     assert response.status_code == 200 and not set_cookies(response)
     assert [state.visitor_built for state in seen[-2:]] == [True, False]
+    with pytest.raises(RuntimeError, match="the request is over"):
+        seen[-1].visitor  # noqa: B018 - released with its answer
     # App code that asks for it gets the visitor as a page would have had it.
-    visitor = seen[-1].visitor
-    assert visitor.consent is True and visitor.personalization_allowed
-    assert visitor.profile is not None and visitor.profile.searches[0].term == "tent"
+    client.get("/asset.css?read", headers={"Accept": "text/css,*/*;q=0.1"})
+    [(consent, allowed, profile)] = read
+    assert consent is True and allowed
+    assert profile is not None and profile.searches[0].term == "tent"
 
 
 def test_an_asset_request_with_a_left_over_profile_cookie_deletes_it(recorded):
-    client, seen = recorded
+    client, seen, _ = recorded
     client.cookies.delete("etalage_consent")  # no yes any more: the profile cookie must go
     response = client.get("/asset.css")
     assert seen[-1].visitor_built
