@@ -180,7 +180,7 @@ class EtalageMiddleware:
         navigation = method not in ("GET", "HEAD") or page_request
         visitor: Visitor | Callable[[], Visitor]
         if own or navigation or self.store is not None:
-            visitor = await self.visitors.load(scope, ruleset, page=own or navigation)
+            visitor = await self.visitors.load(scope, ruleset)
         else:  # an asset or a JSON call: most need nothing of the visitor
             visitor = self.visitors.on_demand(scope, ruleset)
         state = RequestState(

@@ -51,7 +51,6 @@ from etalage.rules import (
     ReorderAction,
     Ruleset,
 )
-from etalage.rules.conditions import condition_paths
 from etalage.rules.fragment_check import fragment_problems
 from etalage.visitor import Visitor
 
@@ -207,13 +206,7 @@ class PagePersonalizer:
         """The request headers a page of `ruleset` depends on (`vary_for`), per rule set."""
         known = self._vary_of
         if known is None or known[0] is not ruleset:
-            tested: set[str] = set()
-            for when in [r.when for r in ruleset.rules] + [
-                s.when for s in ruleset.segments.values()
-            ]:
-                if when:
-                    tested |= condition_paths(when)
-            known = self._vary_of = (ruleset, vary_for(tested, self.geo_headers))
+            known = self._vary_of = (ruleset, vary_for(ruleset.tested_attributes, self.geo_headers))
         return known[1]
 
     def _record_page(self, visitor: Visitor, ruleset: Ruleset, skeleton: PageSkeleton) -> None:

@@ -49,13 +49,15 @@ class Responder:
         self.started_at = time.perf_counter()
         self.page_answered = False  # the answer went through the personalizer
         self.length_known = False
+        self.html_page = False  # the answer is one a person gets personalized (`_is_html_page`)
 
     async def send(self, message: Message) -> None:
         """The `send` the app is given."""
         if message["type"] == "http.response.start":
             self.start = message
             self.length_known = header_value(message.get("headers", []), b"content-length") is not None
-            self.buffering = self._personalizable(message)
+            self.html_page = self._is_html_page(message)
+            self.buffering = self._personalizable()
             if not self.buffering:
                 await self._send_start(message)
             return
@@ -84,11 +86,11 @@ class Responder:
         if not more:
             await self._finish(b"".join(self.chunks))
 
-    def _personalizable(self, message: Message) -> bool:
+    def _personalizable(self) -> bool:
         preview = self.state.preview
         if preview is not None and preview.canonical:
             return False
-        return self._is_html_page(message) and not self.state.visitor.is_canonical
+        return self.html_page and not self.state.visitor.is_canonical
 
     def _is_html_page(self, message: Message) -> bool:
         """A ``200 text/html`` answer to GET or HEAD, not encoded, within the size cap: one
@@ -120,7 +122,7 @@ class Responder:
 
     async def _send_start(self, message: Message) -> None:
         headers = list(message.get("headers", []))
-        if self._is_html_page(message) and self.state.visitor.is_canonical:
+        if self.html_page and self.state.visitor.is_canonical:
             # A crawler's or prefetch's page lacks what people get (the consent banner, their
             # fragments); shared caches key on the URL alone, so they must not keep it.
             headers = shared_caches_excluded(headers)

@@ -44,13 +44,10 @@ class VisitorLoader:
         self.store = store
         self.request_time = request_time
 
-    async def load(self, scope: Scope, ruleset: Ruleset, *, page: bool = True) -> Visitor:
-        """The visitor of `scope`: consent, request facts and, with consent, their profile.
-
-        With ``page=False`` (an asset, a JSON call) a profile in the cookie is read only when
-        something asks for it (`Visitor.personalization_allowed` reads it: recording an event,
-        deciding, personalizing an HTML answer).
-        """
+    async def load(self, scope: Scope, ruleset: Ruleset) -> Visitor:
+        """The visitor of `scope`: consent, request facts and, with consent, their profile,
+        read now (from the cookie, or from the profile store). Requests that most often need
+        none of it take `on_demand` instead."""
         cookies = parse_cookie_header(scope.get("headers", []))
         visitor = self._visitor(scope, ruleset, cookies)
         if visitor.consent is not True or visitor.is_canonical:
@@ -58,10 +55,8 @@ class VisitorLoader:
         cookie = cookies.get(self.settings.cookie_name)
         if self.store is not None:
             await self._load_stored(visitor, cookie, ruleset)
-        elif page:
-            self._read_cookie(visitor, cookie, ruleset)
         else:
-            visitor.deferred = partial(self._read_cookie, visitor, cookie, ruleset)
+            self._read_cookie(visitor, cookie, ruleset)
         return visitor
 
     def on_demand(self, scope: Scope, ruleset: Ruleset) -> Visitor | Callable[[], Visitor]:
@@ -81,7 +76,9 @@ class VisitorLoader:
         return partial(self._deferring, scope, ruleset, cookies)
 
     def _deferring(self, scope: Scope, ruleset: Ruleset, cookies: dict[str, str]) -> Visitor:
-        """`load` with ``page=False``, without a profile store."""
+        """The visitor without a profile store, its profile read from the cookie only when
+        something asks for it (`Visitor.personalization_allowed` reads it: recording an
+        event, deciding, personalizing an HTML answer)."""
         visitor = self._visitor(scope, ruleset, cookies)
         if visitor.consent is True and not visitor.is_canonical:
             cookie = cookies.get(self.settings.cookie_name)

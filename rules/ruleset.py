@@ -71,6 +71,7 @@ class Ruleset:
     _requirements: dict[str, Requirements] = field(init=False, repr=False, compare=False)
     _plans: dict[tuple[str, ...], _PagePlan] = field(init=False, repr=False, compare=False)
     _referenced: frozenset[str] = field(init=False, repr=False, compare=False)
+    _tested: frozenset[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         by_slot: dict[str, list[Rule]] = {}
@@ -90,6 +91,7 @@ class Ruleset:
             rule.id: condition_requirements(rule.when, self.saved_groups) for rule in self.rules
         }
         self._plans = {}
+        self._tested = self._tested_paths()
         self._referenced = self._read_paths()
 
     @property
@@ -103,18 +105,28 @@ class Ruleset:
         """
         return self._referenced
 
+    @property
+    def tested_attributes(self) -> frozenset[str]:
+        """The attribute paths the rules' and segments' conditions test (exact keys): what
+        could make one visitor's page differ from another's, besides stored history."""
+        return self._tested
+
+    def _tested_paths(self) -> frozenset[str]:
+        paths: set[str] = set()
+        for when in [rule.when for rule in self.rules] + [
+            segment.when for segment in self.segments.values()
+        ]:
+            if when:
+                paths |= condition_paths(when)
+        return frozenset(paths)
+
     def _read_paths(self) -> frozenset[str]:
-        paths = set(_DECIDE_READS)
+        paths = set(_DECIDE_READS) | self._tested
         for rule in self.rules:
-            if rule.when:
-                paths |= condition_paths(rule.when)
             if isinstance(rule.action, ReorderAction):
                 paths.add("interest.topics" if rule.action.by == "interest" else rule.action.by)
         for name in self.segments:
             paths.add("segment." + name)
-        for segment in self.segments.values():
-            if segment.when:
-                paths |= condition_paths(segment.when)
         return frozenset(paths)
 
     @property

@@ -219,3 +219,10 @@ def test_attributes_outside_the_referenced_ones_do_not_change_decisions(ruleset)
     wanted = {k: v for k, v in attrs.items() if k in ruleset.referenced_attributes}
     slots = ["hero", "promo", "banner", "recall"]
     assert decide(ruleset, attrs, slots) == decide(ruleset, wanted, slots)
+
+
+def test_tested_attributes_are_what_conditions_test_and_nothing_deciding_adds():
+    ruleset = parse_ruleset(REFERENCED, "rules.yaml")
+    assert {"visits.count", "purchases.count"} <= ruleset.tested_attributes
+    assert ruleset.tested_attributes < ruleset.referenced_attributes
+    assert not {"id", "experiment.holdout"} & ruleset.tested_attributes
