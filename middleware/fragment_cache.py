@@ -12,7 +12,7 @@ fragment global that consults the real time.
 from __future__ import annotations
 
 import time
-from collections import OrderedDict
+from collections import deque
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, TypeVar
 
@@ -76,7 +76,11 @@ class ReadTracker(dict[str, Any]):
 
 
 class FragmentCache:
-    """Bounded LRU of rendered fragments keyed by the visitor values they read."""
+    """Bounded cache of rendered fragments keyed by the visitor values they read.
+
+    Per fixed part (template, rule, page...) it keeps the shapes seen (the sorted keys a render
+    read) and per shape the renders by the values read; when full, the oldest render goes.
+    """
 
     def __init__(
         self,
@@ -90,15 +94,18 @@ class FragmentCache:
         self.max_age = max_age
         self.max_shapes = max_shapes
         self._clock = clock
-        self._shapes: dict[tuple[Any, ...], list[tuple[str, ...]]] = {}
-        self._entries: OrderedDict[tuple[Any, ...], tuple[Any, float]] = OrderedDict()
+        self._shapes: dict[tuple[Any, ...], list[tuple[tuple[str, ...], _Renders]]] = {}
+        self._order: deque[tuple[_Renders, tuple[Any, ...]]] = deque()
         self.hits = 0
         self.misses = 0
+
+    def __len__(self) -> int:
+        return sum(len(renders) for shapes in self._shapes.values() for _, renders in shapes)
 
     def clear(self) -> None:
         """Forget every rendered fragment (the fragments changed)."""
         self._shapes.clear()
-        self._entries.clear()
+        self._order.clear()
 
     def render(
         self,
@@ -113,14 +120,15 @@ class FragmentCache:
         if self.max_entries <= 0:
             return render(visitor)
         now = self._clock()
-        for shape in self._shapes.get(fixed, ()):
-            key = (fixed, shape, tuple(repr(visitor.get(k, MISSING)) for k in shape))
-            entry = self._entries.get(key)
-            if entry is not None and now - entry[1] < self.max_age:
-                self._entries.move_to_end(key)
-                self.hits += 1
-                rendered: Rendered = entry[0]
-                return rendered
+        shapes = self._shapes.get(fixed)
+        if shapes is not None:
+            get = visitor.get
+            for known_shape, stored in shapes:
+                entry = stored.get(tuple([_part(get(key, MISSING)) for key in known_shape]))
+                if entry is not None and now - entry[1] < self.max_age:
+                    self.hits += 1
+                    rendered: Rendered = entry[0]
+                    return rendered
         self.misses += 1
         tracker = ReadTracker(visitor)
         html = render(tracker)
@@ -128,14 +136,29 @@ class FragmentCache:
             return html
         reads = tracker._etalage_reads
         shape = tuple(sorted(reads))
-        shapes = self._shapes.setdefault(fixed, [])
-        if shape not in shapes:
+        if shapes is None:
+            shapes = self._shapes[fixed] = []
+        renders: _Renders | None = next((kept for known, kept in shapes if known == shape), None)
+        if renders is None:
             if len(shapes) >= self.max_shapes:
                 return html
-            shapes.append(shape)
-        key = (fixed, shape, tuple(repr(reads[k]) for k in shape))
-        self._entries[key] = (html, now)
-        self._entries.move_to_end(key)
-        while len(self._entries) > self.max_entries:
-            self._entries.popitem(last=False)
+            renders = {}
+            shapes.append((shape, renders))
+        key = tuple([_part(reads[k]) for k in shape])
+        if key not in renders:
+            self._order.append((renders, key))
+        renders[key] = (html, now)
+        while len(self._order) > self.max_entries:
+            oldest, old_key = self._order.popleft()
+            oldest.pop(old_key, None)
         return html
+
+
+#: A shape's renders: the values read (`_part` of each) -> (the render, when it was made).
+_Renders = dict[tuple[Any, ...], tuple[Any, float]]
+
+
+def _part(value: Any) -> Any:
+    """A read value as part of a cache key: text as it is, anything else by its `repr` in a
+    tuple (so that ``1``, ``1.0`` and ``True`` differ, as they render, and a list is a key)."""
+    return value if type(value) is str else (repr(value),)

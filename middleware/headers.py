@@ -27,13 +27,13 @@ def variant_etag(
     Hashing the parts rather than the whole body keeps the work to the few small fragments
     (and below the size at which hashlib releases the GIL, a costly hand-off under threads).
     """
-    digest = hashlib.blake2b(page_digest, digest_size=12)
+    parts = [page_digest]
     for name in sorted(replacements):
         fragment = replacements[name]
-        digest.update(b"%d:%s=%d:" % (len(name), name.encode(), len(fragment)))
-        digest.update(fragment)
-    digest.update(extra)
-    return 'W/"et-' + digest.hexdigest() + '"'
+        parts.append(b"%d:%s=%d:" % (len(name), name.encode(), len(fragment)))
+        parts.append(fragment)
+    parts.append(extra)
+    return 'W/"et-' + hashlib.blake2b(b"".join(parts), digest_size=12).hexdigest() + '"'
 
 
 def etag_matches(if_none_match: str | None, etag: str) -> bool:

@@ -63,11 +63,13 @@ _ANSWER_IDS = random.Random()
 
 @dataclass(frozen=True)
 class PageResult:
-    """The answer to send: status, headers, body."""
+    """The answer to send: status, headers, body; `private` when the headers already keep it
+    out of shared caches (a personalized answer's)."""
 
     status: int
     headers: list[tuple[bytes, bytes]]
     body: bytes
+    private: bool = False
 
 
 class RenderedFragment(NamedTuple):
@@ -199,8 +201,8 @@ class PagePersonalizer:
             upstream_headers, body_length=len(out), etag=etag, duration_ms=duration
         )
         if etag_matches(if_none_match, etag):
-            return PageResult(304, [h for h in headers if h[0] != b"content-length"], b"")
-        return PageResult(start["status"], headers, out)
+            return PageResult(304, [h for h in headers if h[0] != b"content-length"], b"", True)
+        return PageResult(start["status"], headers, out, True)
 
     def _vary(self, ruleset: Ruleset) -> tuple[str, ...]:
         """The request headers a page of `ruleset` depends on (`vary_for`), per rule set."""
@@ -266,6 +268,7 @@ class PagePersonalizer:
         view["name"] = attrs.get("prefs.name")
         view["consent"] = visitor.personalization_allowed
         page_key = tuple(sorted(page_facts.items()))
+        renderer = self.renderer(ruleset)
         for name, decision in list(decisions.items()):
             if decision.rule is None and not decision.more:
                 continue
@@ -284,7 +287,7 @@ class PagePersonalizer:
                 fragment = placed.action
                 if placed.rule is None or not isinstance(fragment, FragmentAction):
                     continue
-                html = self._fragment(ruleset, slot, placed, fragment, view, page_facts, page_key)
+                html = self._fragment(renderer, slot, placed, fragment, view, page_facts, page_key)
                 if html is None:
                     failed.add(index)
                 else:
@@ -300,7 +303,7 @@ class PagePersonalizer:
 
     def _fragment(
         self,
-        ruleset: Ruleset,
+        renderer: FragmentRenderer,
         slot: Slot,
         decision: Decision,
         action: FragmentAction,
@@ -311,10 +314,9 @@ class PagePersonalizer:
         """One placement's fragment, rendered (or reused); None when it failed (logged once)."""
         rule = decision.rule
         assert rule is not None
-        renderer = self.renderer(ruleset)
         # Everything but `visitor` that the fragment's context is made of.
         fixed = (
-            renderer.folder,
+            renderer.folder_key,
             action.template,
             rule.id,
             slot.name,
@@ -333,42 +335,53 @@ class PagePersonalizer:
 
     def _record_decisions(self, visitor: Visitor, decisions: Mapping[str, Decision]) -> None:
         profile = visitor.profile
+        if profile is not None:
+            for decision in decisions.values():
+                for placed in decision.placements:
+                    if placed.rule is not None:
+                        record_exposure(profile, placed.rule.id)
         sink = self.event_sink
+        if sink is not None and visitor.personalization_allowed:
+            self._emit_exposures(sink, visitor, decisions)
+        if profile is not None:
+            record_decisions(profile, visitor.now, visitor.facts.path, _reasons(decisions))
+            visitor.changed = True
+
+    @staticmethod
+    def _emit_exposures(
+        sink: EventSink, visitor: Visitor, decisions: Mapping[str, Decision]
+    ) -> None:
+        """One exposure event per placement of this answer, to the event sink."""
         # Groups one answer's exposures; not a secret, so no system entropy call per request.
         answer = f"{_ANSWER_IDS.getrandbits(48):012x}"
         at = visitor.now.isoformat()
         exposures = []
-        placements = [placed for decision in decisions.values() for placed in decision.placements]
-        for decision in placements:
-            if decision.rule is not None and profile is not None:
-                record_exposure(profile, decision.rule.id)
-            if sink is not None and visitor.personalization_allowed:
-                chosen = decision.rule or decision.candidate
+        for decision in decisions.values():
+            for placed in decision.placements:
+                chosen = placed.rule or placed.candidate
                 exposures.append(
                     {
                         "type": "exposure",
                         "visitor": visitor.id,
                         "rule": chosen.id if chosen else None,
-                        "slot": decision.slot,
-                        "holdout": decision.holdout,
-                        "holdout_kind": decision.holdout_kind,
-                        "variant": decision.variant,
+                        "slot": placed.slot,
+                        "holdout": placed.holdout,
+                        "holdout_kind": placed.holdout_kind,
+                        "variant": placed.variant,
                         "bucket_version": chosen.bucket_version if chosen else None,
                         "page": visitor.facts.path,
                         "answer": answer,
                         "at": at,
                     }
                 )
-        if sink is not None and exposures:
-            emit_many = getattr(sink, "emit_many", None)
-            if emit_many is not None:
-                emit_many(exposures)
-            else:  # a sink of the user's own with only `emit`
-                for exposure in exposures:
-                    sink.emit(exposure)
-        if profile is not None:
-            record_decisions(profile, visitor.now, visitor.facts.path, _reasons(decisions))
-            visitor.changed = True
+        if not exposures:
+            return
+        emit_many = getattr(sink, "emit_many", None)
+        if emit_many is not None:
+            emit_many(exposures)
+        else:  # a sink of the user's own with only `emit`
+            for exposure in exposures:
+                sink.emit(exposure)
 
     def _log_once(self, rule_id: str, message: str) -> None:
         key = (rule_id, message)

@@ -6,7 +6,7 @@ import logging
 import time
 
 from etalage.middleware.asgi import Message, Scope, Send
-from etalage.middleware.headers import header_value, shared_caches_excluded
+from etalage.middleware.headers import shared_caches_excluded
 from etalage.middleware.personalize import PagePersonalizer
 from etalage.middleware.preview import preview_headers
 from etalage.middleware.settings import Settings
@@ -14,6 +14,8 @@ from etalage.middleware.state import RequestState
 from etalage.middleware.writing import ProfileWriter
 
 logger = logging.getLogger("etalage")
+# The answer's headers `Responder._is_html_page` reads.
+_READ = frozenset((b"content-type", b"content-range", b"content-encoding", b"content-length"))
 
 
 class Responder:
@@ -48,14 +50,13 @@ class Responder:
         self.size = 0
         self.started_at = time.perf_counter()
         self.page_answered = False  # the answer went through the personalizer
-        self.length_known = False
+        self.length_known = False  # (set by `_is_html_page`, read only for such pages)
         self.html_page = False  # the answer is one a person gets personalized (`_is_html_page`)
 
     async def send(self, message: Message) -> None:
         """The `send` the app is given."""
         if message["type"] == "http.response.start":
             self.start = message
-            self.length_known = header_value(message.get("headers", []), b"content-length") is not None
             self.html_page = self._is_html_page(message)
             self.buffering = self._personalizable()
             if not self.buffering:
@@ -97,13 +98,17 @@ class Responder:
         that a person gets personalized."""
         if not self.page or message["status"] != 200:
             return False
-        headers = message.get("headers", [])
-        content_type = header_value(headers, b"content-type") or ""
-        if not content_type.lower().startswith("text/html"):
+        found: dict[bytes, bytes] = {}
+        for name, value in message.get("headers", ()):
+            name = name.lower()
+            if name in _READ and name not in found:
+                found[name] = value
+        self.length_known = b"content-length" in found
+        if not found.get(b"content-type", b"").lower().startswith(b"text/html"):
             return False
-        if header_value(headers, b"content-range"):
+        if found.get(b"content-range"):
             return False
-        if header_value(headers, b"content-encoding"):
+        if found.get(b"content-encoding"):
             # Silence would look like etalage doing nothing at all: say why, and the fix.
             self.pages.warn_once(
                 "compressed",
@@ -112,30 +117,35 @@ class Responder:
                 "after EtalageMiddleware, so that it wraps etalage's output",
             )
             return False
-        length = header_value(headers, b"content-length")
+        length = found.get(b"content-length")
         return not (
             length
-            and length.isascii()
             and length.isdigit()
             and int(length) > self.settings.max_html_bytes
         )
 
     async def _send_start(self, message: Message) -> None:
+        state = self.state
+        if not state.visitor_built and not self.html_page and not self.preview_cookies:
+            # An asset nothing read the visitor for: its answer goes on as it came.
+            if state.preview is None:
+                await self.downstream(message)
+                return
         headers = list(message.get("headers", []))
         if self.html_page and self.state.visitor.is_canonical:
             # A crawler's or prefetch's page lacks what people get (the consent banner, their
             # fragments); shared caches key on the URL alone, so they must not keep it.
             headers = shared_caches_excluded(headers)
         headers = self._with_cookies(headers, page=False)
-        state = self.state
         if state.visitor_built and state.visitor.recorded and state.preview is None:
             await self.writer.persist(state.visitor)
         await self.downstream({**message, "headers": headers})
 
     def _with_cookies(
-        self, headers: list[tuple[bytes, bytes]], *, page: bool
+        self, headers: list[tuple[bytes, bytes]], *, page: bool, private: bool = False
     ) -> list[tuple[bytes, bytes]]:
-        """`headers` plus this answer's Set-Cookie headers, kept out of shared caches."""
+        """`headers` plus this answer's Set-Cookie headers, kept out of shared caches (as
+        `private` headers are already)."""
         if self.state.preview is not None:  # no profile cookie written nor deleted
             return preview_headers(headers) + self.preview_cookies
         if not self.state.visitor_built:  # nothing read, recorded or to delete (`on_demand`)
@@ -143,7 +153,9 @@ class Responder:
         cookies = self.preview_cookies + self.writer.cookie_headers(
             self.state.visitor, self.state.ruleset, page=page
         )
-        return shared_caches_excluded(headers) + cookies if cookies else headers
+        if not cookies:
+            return headers
+        return (headers if private else shared_caches_excluded(headers)) + cookies
 
     async def _give_up(
         self, more: bool, reason: str | None = "HTML answer larger than max_html_bytes"
@@ -162,7 +174,7 @@ class Responder:
         assert self.start is not None
         result = self.pages.personalize(self.scope, self.state, self.start, body, self.started_at)
         self.page_answered = True
-        headers = self._with_cookies(list(result.headers), page=True)
+        headers = self._with_cookies(list(result.headers), page=True, private=result.private)
         if self.state.preview is None:
             await self.writer.persist(self.state.visitor)
         status = result.status

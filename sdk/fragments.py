@@ -27,6 +27,8 @@ class FragmentRenderer:
 
     def __init__(self, folder: str | Path) -> None:
         self.folder = Path(folder)
+        #: The folder as text: a cache key part that hashes at once (a `Path` hashes anew).
+        self.folder_key = str(self.folder)
         self.env = Environment(
             loader=FileSystemLoader(self.folder),
             autoescape=True,

@@ -84,9 +84,9 @@ def classify_user_agent(user_agent: str) -> Device:
     return Device(kind, agent.os.family, agent.browser.family, is_bot)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: a frozen dataclass is built 3x slower, once per request
 class RequestFacts:
-    """The contextual facts of one request, as rules see them."""
+    """The contextual facts of one request, as rules see them (read them, do not change them)."""
 
     path: str
     now: datetime
