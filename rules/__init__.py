@@ -10,18 +10,20 @@ from etalage.rules.conditions import (
 from etalage.rules.hashing import fnv1a32, gb_hash, in_holdout
 from etalage.rules.loader import load_ruleset, parse_ruleset
 from etalage.rules.model import (
+    DEFAULT_REASON,
     Decision,
     FragmentAction,
     HideAction,
     ReorderAction,
     Rule,
+    Segment,
     SiteConfig,
     SlotConfig,
     Variant,
     VariantsAction,
 )
 from etalage.rules.reload import ReloadingRuleset
-from etalage.rules.ruleset import DEFAULT_REASON, Ruleset, Segment
+from etalage.rules.ruleset import Ruleset
 
 __all__ = [
     "DEFAULT_REASON",

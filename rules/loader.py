@@ -21,12 +21,13 @@ from etalage.rules.model import (
     HideAction,
     ReorderAction,
     Rule,
+    Segment,
     SiteConfig,
     SlotConfig,
     Variant,
     VariantsAction,
 )
-from etalage.rules.ruleset import Ruleset, Segment, compile_predicate
+from etalage.rules.ruleset import Ruleset, compile_predicate
 from etalage.rules.schema import (
     ACTION_KEYS,
     RULE_KEYS,

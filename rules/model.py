@@ -160,6 +160,23 @@ class Rule:
 
 
 @dataclass(frozen=True)
+class Segment:
+    """A named condition usable as ``segment.<name>`` in other conditions."""
+
+    name: str
+    predicate: Predicate
+    needs_consent: bool
+    depends_on: frozenset[str]
+    #: The condition `predicate` was compiled from; `Ruleset.referenced_attributes` reads its
+    #: paths (None: unknown, so only ``segment.<name>`` itself is counted).
+    when: Mapping[str, Any] | None = None
+
+
+#: The reason of a slot no rule matched.
+DEFAULT_REASON = "no rule matched: default content"
+
+
+@dataclass(frozen=True)
 class Decision:
     """What one slot shows for one visitor, and why.
 

@@ -1,15 +1,15 @@
 """`Ruleset`: a loaded rule file, indexed by slot, that decides what each slot shows.
 
-Deciding follows the rules that can apply, not all rules: a page's rules get one bit each
-(slot after slot, each slot's rules in priority order), and what every rule needs to be true
-(`condition_requirements`: attributes that must be present, values an attribute must take)
-becomes masks per attribute. A decision clears the bits of rules the visitor's attributes rule
-out with a few integer operations, then evaluates only the remaining rules, in order.
+Deciding follows the rules that can apply, not all rules: per distinct list of slots on a
+page, a `PageIndex` gives the page's rules bits and turns what each rule needs to be true
+(`condition_requirements`) into masks per attribute. A decision looks each tested attribute
+up once to clear the bits of the rules it rules out, then looks at the remaining rules in
+page and priority order: one whose requirements are its whole condition wins unevaluated,
+any other is evaluated, until each slot is full.
 """
 
 from __future__ import annotations
 
-from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -18,7 +18,6 @@ from typing import Any
 
 from etalage.recency import HistoryPolicy
 from etalage.rules.conditions import (
-    SIMPLE_TYPES,
     Requirements,
     compile_condition,
     condition_paths,
@@ -30,28 +29,15 @@ from etalage.rules.model import (
     Predicate,
     ReorderAction,
     Rule,
+    Segment,
     SiteConfig,
     VariantsAction,
 )
+from etalage.rules.page_index import PageIndex
 
 #: Attributes `Ruleset.decide` reads itself, whatever the rules say.
 _DECIDE_READS = ("consent.personalization", "id", "experiment.holdout")
-#: The reason of a slot no rule matched.
-DEFAULT_REASON = "no rule matched: default content"
-_PLAN_LIMIT = 256  # distinct page slot lists remembered; a site has a handful
-
-
-@dataclass(frozen=True)
-class Segment:
-    """A named condition usable as ``segment.<name>`` in other conditions."""
-
-    name: str
-    predicate: Predicate
-    needs_consent: bool
-    depends_on: frozenset[str]
-    #: The condition `predicate` was compiled from; `Ruleset.referenced_attributes` reads its
-    #: paths (None: unknown, so only ``segment.<name>`` itself is counted).
-    when: Mapping[str, Any] | None = None
+_INDEX_LIMIT = 256  # distinct page slot lists remembered; a site has a handful
 
 
 @dataclass
@@ -69,7 +55,7 @@ class Ruleset:
     _by_slot: dict[str, tuple[Rule, ...]] = field(init=False, repr=False)
     _slot_segments: dict[str, tuple[str, ...]] = field(init=False, repr=False)
     _requirements: dict[str, Requirements] = field(init=False, repr=False, compare=False)
-    _plans: dict[tuple[str, ...], _PagePlan] = field(init=False, repr=False, compare=False)
+    _indexes: dict[tuple[str, ...], PageIndex] = field(init=False, repr=False, compare=False)
     _referenced: frozenset[str] = field(init=False, repr=False, compare=False)
     _tested: frozenset[str] = field(init=False, repr=False, compare=False)
 
@@ -90,7 +76,7 @@ class Ruleset:
         self._requirements = {
             rule.id: condition_requirements(rule.when, self.saved_groups) for rule in self.rules
         }
-        self._plans = {}
+        self._indexes = {}
         self._tested = self._tested_paths()
         self._referenced = self._read_paths()
 
@@ -196,76 +182,62 @@ class Ruleset:
         names the rule that would have applied. A ``take: N`` slot gets up to N winners, the
         2nd to Nth in `Decision.more`.
 
-        Only rules that can apply are evaluated: those consent, the schedule and the visitor's
-        attributes leave (see the module docstring), in priority order until a slot is full.
+        Only rules that can apply are looked at: those consent, the schedule and the visitor's
+        attributes leave (see `PageIndex`), in priority order until a slot is full; of those,
+        only rules whose requirements are not their whole condition are evaluated.
         """
         if now.tzinfo is None:  # a naive moment is read in the site's time zone
             now = now.replace(tzinfo=self.site.timezone)
         key = tuple(dict.fromkeys(slots_on_page))
-        plan = self._plans.get(key)
-        if plan is None:
-            plan = self._plan(key)
+        page = self._indexes.get(key)
+        if page is None:
+            page = self._index(key)
         attrs = dict(visitor_attributes)
         consent = attrs.get("consent.personalization") is True
-        for name, segment in plan.segments:
+        for name, segment in page.segments:
             attrs[name] = (consent or not segment.needs_consent) and segment.predicate(attrs)
         holdout = bool(attrs.get("experiment.holdout"))
         raw_id = attrs.get("id") if consent else None
         visitor_id = raw_id if isinstance(raw_id, str) and raw_id else None
         if not holdout and visitor_id is not None and "experiment.holdout" not in attrs:
             holdout = self.in_holdout(visitor_id)
-        candidates = plan.candidates(attrs, consent, now)
+        bits, known = page.candidates(attrs, consent, now)
+        decisions = dict(page.defaults)
+        entries = page.entries
         dismissed_ids: frozenset[str] | None = None
-        decisions: dict[str, Decision] = {}
-        for slot, offset, slot_bits, entries, default, take in plan.slots:
-            bits = (candidates >> offset) & slot_bits
-            winner: _Entry | None = None
-            more: list[_Entry] = []
-            while bits:
-                lowest = bits & -bits
-                bits ^= lowest
-                entry = entries[lowest.bit_length() - 1]
-                rule = entry[0]
-                if entry[2]:  # capped or dismissible
-                    if rule.dismissible:
-                        if dismissed_ids is None:
-                            dismissed_ids = frozenset(dismissed)
-                        if rule.id in dismissed_ids:
-                            continue
-                    cap = rule.max_exposures
-                    if cap is not None and exposures and exposures.get(rule.id, 0) >= cap:
+        placed: dict[str, list[_Winner]] = {}  # winners of `take: N` slots so far
+        while bits:  # the top bit is the next rule to look at: page order, then priority
+            rule, predicate, gated, won, clear, slot, skip, take, bit = entries[
+                bits.bit_length() - 1
+            ]
+            if gated:  # capped or dismissible
+                if rule.dismissible:
+                    if dismissed_ids is None:
+                        dismissed_ids = frozenset(dismissed)
+                    if rule.id in dismissed_ids:
+                        bits &= clear
                         continue
-                if entry[1](attrs):
-                    if winner is None:
-                        winner = entry
-                    else:
-                        more.append(entry)
-                    if len(more) + 1 >= take:
-                        break
-            if winner is None:
-                decisions[slot] = default
-            elif holdout and winner[0].needs_consent:
-                decisions[slot] = Decision(
-                    slot,
-                    None,
-                    f"holdout group: default content instead of rule '{winner[0].id}'",
-                    candidate=winner[0],
-                    holdout=True,
-                    holdout_kind="site",
-                )
-            else:
-                decision = _won(slot, winner, visitor_id)
-                if more:  # a `take: N` slot: the holdout group gets no stored-data placements
-                    placements = tuple(
-                        _won(slot, entry, visitor_id)
-                        for entry in more
-                        if not (holdout and entry[0].needs_consent)
-                    )
-                    decision = replace(decision, more=placements)
-                decisions[slot] = decision
+                cap = rule.max_exposures
+                if cap is not None and exposures and exposures.get(rule.id, 0) >= cap:
+                    bits &= clear
+                    continue
+            if not (known & bit or predicate(attrs)):
+                bits &= clear  # with this rule's other alternatives
+                continue
+            if take > 1:
+                winners = placed.setdefault(slot, [])
+                winners.append((rule, won))
+                bits &= skip if len(winners) >= take else clear
+                continue
+            bits &= skip  # the slot is full: on to the next one
+            if won is None or holdout:
+                won = _placement(slot, (rule, won), (), holdout, visitor_id)
+            decisions[slot] = won
+        for slot, (winner, *more) in placed.items():
+            decisions[slot] = _placement(slot, winner, more, holdout, visitor_id)
         return decisions
 
-    def _plan(self, slots: tuple[str, ...]) -> _PagePlan:
+    def _index(self, slots: tuple[str, ...]) -> PageIndex:
         """The index of one page's rules (built once per distinct list of slots)."""
         names = self.segments_closure(
             n for slot in slots for n in self._slot_segments.get(slot, ())
@@ -273,7 +245,7 @@ class Ruleset:
         segments = tuple(
             ("segment." + name, self.segments[name]) for name in self.segment_order if name in names
         )
-        plan = _PagePlan.build(
+        page = PageIndex.build(
             [
                 (slot, self._by_slot.get(slot, ()), self.site.slot_config(slot).take)
                 for slot in slots
@@ -281,137 +253,39 @@ class Ruleset:
             self._requirements,
             segments,
         )
-        if len(self._plans) >= _PLAN_LIMIT:
-            self._plans.clear()
-        self._plans[slots] = plan
-        return plan
+        if len(self._indexes) >= _INDEX_LIMIT:
+            self._indexes.clear()
+        self._indexes[slots] = page
+        return page
 
 
-#: A page rule: the rule, its predicate, whether the visitor's history can stop it (a cap or
-#: dismissal) and
-#: its decision when it wins without a draw (no variants, no rule holdout), made once.
-_Entry = tuple[Rule, Predicate, bool, "Decision | None"]
+#: A winning rule and its decision made once (None: drawn per visitor).
+_Winner = tuple[Rule, "Decision | None"]
 
 
-@dataclass(frozen=True)
-class _PagePlan:
-    """One page's rules as bits (slot after slot, priority order) and masks per attribute.
+def _placement(
+    slot: str, winner: _Winner, more: Sequence[_Winner], holdout: bool, visitor_id: str | None
+) -> Decision:
+    """The decision for a slot's winning rule (and, in a ``take: N`` slot, the further ones).
 
-    `slots`: (slot, offset of its first bit, its bits shifted down to bit 0, its rules, its
-    default decision, how many winners it takes). `keep_when_missing[path]`: the rules that survive when `path` is absent.
-    `one_of`: (path, surviving rules per simple value, surviving rules for any other simple
-    value). `heads`: first segments of dotted paths; when one of them is a key the visitor's
-    attributes are nested and the masks do not apply (a condition may walk into them).
-    `edges`: the sorted starts and ends of scheduled rules; `active[i]`: the rules whose
-    schedule holds between ``edges[i - 1]`` and ``edges[i]``.
+    In the holdout group a rule that needs consent gives way to the default content, and
+    the further placements keep only contextual rules.
     """
-
-    slots: tuple[tuple[str, int, int, tuple[_Entry, ...], Decision, int], ...]
-    segments: tuple[tuple[str, Segment], ...]
-    every: int
-    contextual: int
-    present: frozenset[str]
-    keep_when_missing: Mapping[str, int]
-    one_of: tuple[tuple[str, Mapping[Any, int], int], ...]
-    heads: frozenset[str]
-    edges: tuple[datetime, ...]
-    active: tuple[int, ...]
-
-    @classmethod
-    def build(
-        cls,
-        slots: Sequence[tuple[str, Sequence[Rule], int]],
-        requirements: Mapping[str, Requirements],
-        segments: tuple[tuple[str, Segment], ...],
-    ) -> _PagePlan:
-        entries: list[_Entry] = []
-        plan_slots: list[tuple[str, int, int, tuple[_Entry, ...], Decision, int]] = []
-        contextual = 0
-        needed: dict[str, int] = {}
-        constrained: dict[str, int] = {}
-        allowed: dict[str, dict[Any, int]] = {}
-        for slot, rules, take in slots:
-            offset = len(entries)
-            for rule in rules:
-                bit = 1 << len(entries)
-                if not rule.needs_consent:
-                    contextual |= bit
-                gated = rule.max_exposures is not None or rule.dismissible
-                plain = not isinstance(rule.action, VariantsAction) and rule.holdout <= 0
-                won = Decision(slot, rule, rule.describe(), candidate=rule) if plain else None
-                entries.append((rule, rule.predicate, gated, won))
-                needs = requirements[rule.id]
-                for path in needs.present:
-                    needed[path] = needed.get(path, 0) | bit
-                for path, values in needs.one_of.items():
-                    constrained[path] = constrained.get(path, 0) | bit
-                    by_value = allowed.setdefault(path, {})
-                    for value in values:
-                        by_value[value] = by_value.get(value, 0) | bit
-            default = Decision(slot, None, DEFAULT_REASON)
-            slot_entries = tuple(entries[offset:])
-            slot_bits = (1 << len(rules)) - 1
-            plan_slots.append((slot, offset, slot_bits, slot_entries, default, take))
-        every = (1 << len(entries)) - 1
-        one_of = tuple(
-            (
-                path,
-                {value: every & ~constrained[path] | bits for value, bits in by_value.items()},
-                every & ~constrained[path],
-            )
-            for path, by_value in allowed.items()
-        )
-        paths = set(needed) | set(allowed)
-        edges, active = _schedule_masks([entry[0] for entry in entries])
-        return cls(
-            slots=tuple(plan_slots),
-            segments=segments,
-            every=every,
-            contextual=contextual,
-            present=frozenset(needed),
-            keep_when_missing={path: every & ~bits for path, bits in needed.items()},
-            one_of=one_of,
-            heads=frozenset(path.split(".", 1)[0] for path in paths if "." in path),
-            edges=edges,
-            active=active,
-        )
-
-    def candidates(self, attrs: Mapping[str, Any], consent: bool, now: datetime) -> int:
-        """The bits of the rules that consent, the moment and these attributes leave."""
-        bits = self.every if consent else self.contextual
-        if self.edges:
-            bits &= self.active[bisect_right(self.edges, now)]
-        if not bits or not self.heads.isdisjoint(attrs):
-            return bits
-        keep = self.keep_when_missing
-        for path in self.present.difference(attrs):
-            bits &= keep[path]
-        for path, by_value, otherwise in self.one_of:
-            value = attrs.get(path)
-            if type(value) in SIMPLE_TYPES:
-                bits &= by_value.get(value, otherwise)
-        return bits
+    rule = winner[0]
+    if holdout and rule.needs_consent:
+        reason = f"holdout group: default content instead of rule '{rule.id}'"
+        return Decision(slot, None, reason, candidate=rule, holdout=True, holdout_kind="site")
+    decision = _won(slot, winner, visitor_id)
+    placements = tuple(
+        _won(slot, other, visitor_id) for other in more if not (holdout and other[0].needs_consent)
+    )
+    return replace(decision, more=placements) if placements else decision
 
 
-def _schedule_masks(rules: Sequence[Rule]) -> tuple[tuple[datetime, ...], tuple[int, ...]]:
-    """The edges of the rules' schedules and, per span between edges, the rules active in it."""
-    edges = sorted({edge for rule in rules for edge in (rule.start, rule.end) if edge is not None})
-    always = 0
-    active = [0] * (len(edges) + 1)
-    for index, rule in enumerate(rules):
-        if rule.start is None and rule.end is None:
-            always |= 1 << index
-            continue
-        first = 0 if rule.start is None else bisect_right(edges, rule.start)
-        last = len(edges) if rule.end is None else bisect_left(edges, rule.end)
-        for span in range(first, last + 1):
-            active[span] |= 1 << index
-    return tuple(edges), tuple(always | bits for bits in active)
-
-
-def _won(slot: str, entry: _Entry, visitor_id: str | None) -> Decision:
+def _won(slot: str, winner: _Winner, visitor_id: str | None) -> Decision:
     """The decision for a winning rule: made once when no draw is needed, else drawn."""
-    return entry[3] if entry[3] is not None else _draw(slot, entry[0], visitor_id)
+    rule, made = winner
+    return made if made is not None else _draw(slot, rule, visitor_id)
 
 
 def _draw(slot: str, rule: Rule, visitor_id: str | None) -> Decision:
