@@ -7,6 +7,12 @@ of its slots, by a long product listing (tag-dense markup, the hard case: the co
 every tag on its way to the slots) or by an article (paragraphs of text). Best of several
 rounds, in-process, CPU time.
 
+Then the page rendered anew per request: the home page with a fresh 32-hex CSRF token in its
+head (as `bench_apps.home_page_template` renders it) and "N items in cart" in its header, fed
+to a `SkeletonCache` under one page key as the middleware does: each new body recompiled from
+the last one, beside a full compile of it and a hit on an unchanged body (with the skeleton's
+digest, as a personalized answer reads it, and without).
+
 Last line (the listing pages): ``compile_us_7k=<µs> compile_us_64k=<µs> compile_us_512k=<µs>``.
 
 Usage: python benchmarks/compile_bench.py [--rounds 7]
@@ -15,11 +21,14 @@ Usage: python benchmarks/compile_bench.py [--rounds 7]
 from __future__ import annotations
 
 import argparse
+import secrets
 import time
 import timeit
+from collections.abc import Callable
 from pathlib import Path
 
 from etalage.middleware.skeleton import PageSkeleton
+from etalage.middleware.skeleton_cache import SkeletonCache
 
 PAGES = Path(__file__).resolve().parents[1] / "demo_site" / "pages"
 _CARD_START, _CARD_END = b'<article class="card">', b"</article>"
@@ -45,11 +54,53 @@ def grown_page(size: int, article: bool = False) -> bytes:
     return home[:main] + start + block * copies + end + home[main:]
 
 
+def rendered_home_page(items: int) -> bytes:
+    """The home page as a site renders it per request: a new CSRF token in a meta tag of its
+    head, and how many items the visitor's cart holds in its header."""
+    head, tail = home_page().split(b"</head>", 1)
+    token = b'<meta name="csrf-token" content="%s">\n' % secrets.token_hex(16).encode()
+    cart = b'<a class="cart-link" href="/cart">%d items in cart</a>' % items
+    return (head + token + b"</head>" + tail).replace(
+        b'<a class="cart-link" href="/cart">Cart</a>', cart
+    )
+
+
+def best_us(work: Callable[[], object], number: int, rounds: int) -> float:
+    """Best CPU µs per call of `work`."""
+    timer = timeit.Timer(work, timer=time.process_time)
+    return min(timer.repeat(number=number, repeat=rounds)) / number * 1e6
+
+
 def compile_us(page: bytes, rounds: int) -> float:
     """Best CPU µs per compile of `page`."""
-    number = max(3, 300_000 // len(page))
-    timer = timeit.Timer(lambda: PageSkeleton.compile(page), timer=time.process_time)
-    return min(timer.repeat(number=number, repeat=rounds)) / number * 1e6
+    return best_us(lambda: PageSkeleton.compile(page), max(3, 300_000 // len(page)), rounds)
+
+
+def per_request_us(rounds: int) -> dict[str, float]:
+    """CPU µs per body of the home page rendered anew per request: a full compile, a recompile
+    through the skeleton cache (without and with the digest), and a cache hit."""
+    bodies = [rendered_home_page(items % 12) for items in range(400)]
+    cache = SkeletonCache()
+
+    def recompile(digest: bool) -> Callable[[], None]:
+        def run() -> None:
+            for body in bodies:
+                skeleton = cache.compile(body, None, page_key="/")
+                if digest:
+                    skeleton.digest  # noqa: B018 (made on first use)
+
+        return run
+
+    hit = bodies[0]
+    results = {
+        "full": compile_us(hit, rounds),
+        "recompile": best_us(recompile(False), 1, rounds) / len(bodies),
+        "recompile+digest": best_us(recompile(True), 1, rounds) / len(bodies),
+    }
+    cache.compile(hit, None, page_key="/").digest  # noqa: B018
+    results["hit"] = best_us(lambda: cache.compile(hit, None, page_key="/").digest, 2000, rounds)
+    assert not cache.fallbacks, cache.fallbacks  # every new body was recompiled
+    return results
 
 
 def main() -> None:
@@ -72,6 +123,12 @@ def main() -> None:
             f"{name:<13} {len(page) / 1024:>6.0f} KB  {len(skeleton.slots):>3} slots  "
             f"compile {results[name]:>8.0f} us"
         )
+    request = per_request_us(args.rounds)
+    print(
+        f"per request   {len(rendered_home_page(0)) / 1024:>6.0f} KB  token+cart  "
+        f"compile {request['full']:>8.0f} us  recompile {request['recompile']:.1f} us "
+        f"(+digest {request['recompile+digest']:.1f} us)  hit {request['hit']:.1f} us"
+    )
     print(
         f"compile_us_7k={results['home']:.0f} compile_us_64k={results['listing 64k']:.0f} "
         f"compile_us_512k={results['listing 512k']:.0f}"

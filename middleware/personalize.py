@@ -157,7 +157,10 @@ class PagePersonalizer:
         if_none_match = None if preview else header_value(headers, b"if-none-match")
         upstream_headers = list(start.get("headers", []))
         skeleton = self.skeletons.compile(
-            body, header_value(upstream_headers, b"etag"), ruleset.site.slot_selectors
+            body,
+            header_value(upstream_headers, b"etag"),
+            ruleset.site.slot_selectors,
+            page_key=scope["path"],  # a page rendered anew is recompiled from its last version
         )
         # A HEAD shows nobody anything, a preview shows an editor: nothing to remember.
         seen = scope["method"] == "GET" and not preview

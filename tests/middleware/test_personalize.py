@@ -119,3 +119,25 @@ def test_fragment_error_serves_the_default_and_logs_once(client, caplog):
     assert '<div data-slot="broken"><p>broken default</p></div>' in first.text
     errors = [r for r in caplog.records if "broken" in r.getMessage()]
     assert len(errors) == 1
+
+
+# -- pages rendered anew per request -----------------------------------------------------------
+
+
+def test_a_page_rendered_anew_per_request_is_recompiled_from_its_last_version(rules_path, clock):
+    tokens = iter(f"{n:032x}" for n in range(100))
+
+    async def rendering(scope, receive, send):
+        token = next(tokens).encode()
+        body = HOME.replace(b"</head>", b'<meta name="csrf" content="' + token + b'"></head>')
+        await Response(body, media_type="text/html")(scope, receive, send)
+
+    app = EtalageMiddleware(rendering, rules=rules_path, secret_keys=KEYS, clock=clock)
+    client = TestClient(app)
+    pages = [client.get("/", headers={"User-Agent": IPHONE}) for _ in range(4)]
+    skeletons = app.pages.skeletons
+    assert skeletons.recompiled == 3 and not skeletons.fallbacks
+    for number, page in enumerate(pages):
+        assert f'content="{number:032x}"' in page.text  # each answer is its own page
+        assert '<div data-slot="hero"><p class=mobile>Compact hero</p></div>' in page.text
+    assert len({page.headers["etag"] for page in pages}) == 4

@@ -69,9 +69,15 @@ class RuleFileSelectors(SkeletonCache):
         self.middleware = middleware
 
     def compile(
-        self, body: bytes, etag: str | None, selectors: Mapping[str, str] | None = None
+        self,
+        body: bytes,
+        etag: str | None,
+        selectors: Mapping[str, str] | None = None,
+        *,
+        page_key: str | None = None,
     ) -> PageSkeleton:
-        return super().compile(body, etag, self.middleware.ruleset.site.slot_selectors)
+        selectors = self.middleware.ruleset.site.slot_selectors
+        return super().compile(body, etag, selectors, page_key=page_key)
 
 
 def cms_app() -> Starlette:

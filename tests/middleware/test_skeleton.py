@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from etalage.middleware import skeleton as skeleton_module
-from etalage.middleware.skeleton import PageSkeleton, Slot, SlotItem, page_digest
+from etalage.middleware.skeleton import PageSkeleton, Slot, SlotItem
 
 
 def only_slot(html: bytes) -> Slot:
@@ -300,10 +300,26 @@ def test_render_replaces_only_named_slots_and_keeps_other_bytes() -> None:
     assert skeleton.render({"a": b""}) == page.replace(b">A<", b"><")
 
 
-def test_digest_is_the_page_digest_unless_given() -> None:
-    page = b"x<div data-slot=a>A</div>y"
-    assert PageSkeleton.compile(page).digest == page_digest(page)
-    assert PageSkeleton.compile(page, b"d" * 20).digest == b"d" * 20
+@pytest.mark.parametrize(
+    ("page", "other"),
+    [
+        (b"x<div data-slot=a>A</div>y", b"x<div data-slot=a>B</div>y"),
+        (b"x<div data-slot=a>A</div>y", b"x<div data-slot=a>A</div>z"),
+        (b"x<div data-slot=a>A</div>y", b"<div data-slot=a>xA</div>y"),  # bytes moved across
+        (b"<p>no slot</p>", b"<p>no slot.</p>"),
+    ],
+)
+def test_digest_is_the_same_for_the_same_page_and_differs_for_another(
+    page: bytes, other: bytes
+) -> None:
+    digest = PageSkeleton.compile(page).digest
+    assert len(digest) == 20
+    assert PageSkeleton.compile(bytearray(page)).digest == digest
+    assert PageSkeleton.compile(other).digest != digest
+
+
+def test_digest_is_the_one_given() -> None:
+    assert PageSkeleton.compile(b"x<div data-slot=a>A</div>y", b"d" * 20).digest == b"d" * 20
 
 
 def test_render_parts_join_to_the_rendered_page() -> None:
