@@ -7,11 +7,11 @@ These facts need no consent: they are about this request, not the person, and ar
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
-from functools import lru_cache
-from typing import Any
+from functools import lru_cache, wraps
+from typing import Any, TypeVar
 from urllib.parse import parse_qsl, urlsplit
 
 from user_agents import parse as parse_user_agent
@@ -19,6 +19,7 @@ from user_agents import parse as parse_user_agent
 MAX_QUERY_VALUE = 200
 MAX_QUERY_KEYS = 20
 MAX_LANGUAGES = 20
+_T = TypeVar("_T")
 _PREFETCH_HEADERS = (b"sec-purpose", b"purpose", b"x-moz", b"x-purpose")
 
 #: The request headers in which each CDN that `trusted_edge` may name states the country and the
@@ -133,13 +134,16 @@ class RequestFacts:
             headers.setdefault(name.lower(), value)
         device = classify_user_agent(_text(headers.get(b"user-agent"))[:512])
         query: dict[str, str] = {}
-        raw_query = scope.get("query_string", b"").decode("latin-1")
-        for key, value in parse_qsl(raw_query, keep_blank_values=False):
-            if len(query) >= MAX_QUERY_KEYS:
-                break
-            if key:
-                query.setdefault(key[:40], value[:MAX_QUERY_VALUE])
-        prefetch = any(b"prefetch" in headers.get(name, b"").lower() for name in _PREFETCH_HEADERS)
+        raw_query = scope.get("query_string", b"")
+        if raw_query:
+            for key, value in parse_qsl(raw_query.decode("latin-1"), keep_blank_values=False):
+                if len(query) >= MAX_QUERY_KEYS:
+                    break
+                if key:
+                    query.setdefault(key[:40], value[:MAX_QUERY_VALUE])
+        prefetch = any(
+            b"prefetch" in headers[name].lower() for name in _PREFETCH_HEADERS if name in headers
+        )
         country = region = None
         if trusted_edge is not None:
             country_header, region_header = EDGE_GEO_HEADERS[trusted_edge]
@@ -215,25 +219,44 @@ def _geo(country: bytes | None, region: bytes | None) -> tuple[str | None, str |
 
 def _host(header: str) -> str | None:
     """The host name of a ``Host`` header in lower case, without its port."""
-    if not header:
-        return None
-    try:
-        return urlsplit("//" + header.strip()).hostname or None
-    except ValueError:
-        return None
+    return _url_host("//" + header.strip()) if header else None
 
 
 def _referrer_host(referrer: str) -> str | None:
-    if not referrer:
-        return None
+    return _url_host(referrer) if referrer else None
+
+
+def _remembering_short(maxsize: int) -> Callable[[Callable[[str], _T]], Callable[[str], _T]]:
+    """Remember what a function of one header value returns for values up to 256 characters,
+    the `maxsize` most recent (bounded memory: a client sending huge values only slows itself)."""
+
+    def wrap(function: Callable[[str], _T]) -> Callable[[str], _T]:
+        remembered = lru_cache(maxsize=maxsize)(function)
+
+        @wraps(function)
+        def lookup(value: str) -> _T:
+            return remembered(value) if len(value) <= 256 else function(value)
+
+        return lookup
+
+    return wrap
+
+
+@_remembering_short(1024)  # a site answers to a few host names, is mostly its own referrer
+def _url_host(url: str) -> str | None:
     try:
-        return urlsplit(referrer).hostname or None
+        return urlsplit(url).hostname or None
     except ValueError:
         return None
 
 
 def _locale(accept_language: str) -> str | None:
     """The most preferred language tag (highest ``q``, first on a tie); None for none or ``*``."""
+    return _preferred_language(accept_language) if accept_language else None
+
+
+@_remembering_short(256)  # browsers send few distinct values
+def _preferred_language(accept_language: str) -> str | None:
     best: str | None = None
     best_q = 0.0
     for part in accept_language.split(",")[:MAX_LANGUAGES]:

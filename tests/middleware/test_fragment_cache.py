@@ -99,3 +99,17 @@ def test_cached_output_always_equals_a_fresh_render(visitors):
     render = renderer(BRANCHY, [])
     for visitor in visitors:
         assert cache.render(("t",), visitor, render) == BRANCHY.render(visitor=visitor)
+
+
+def test_lists_are_keys_by_their_items_and_the_items_types():
+    cache, calls = FragmentCache(), []
+    render = renderer(ENV.from_string("{{ visitor.get('recent') }}"), calls)
+    assert cache.render(("t",), {"recent": ["/a", "/b"]}, render) == "[&#39;/a&#39;, &#39;/b&#39;]"
+    assert cache.render(("t",), {"recent": ["/a", "/b"]}, render) == "[&#39;/a&#39;, &#39;/b&#39;]"
+    assert len(calls) == 1  # the same texts: a hit
+    assert cache.render(("t",), {"recent": ["1"]}, render) == "[&#39;1&#39;]"
+    assert cache.render(("t",), {"recent": [1]}, render) == "[1]"  # text or number: two renders
+    assert cache.render(("t",), {"recent": [True]}, render) == "[True]"
+    assert cache.render(("t",), {"recent": "['1']"}, render) == "[&#39;1&#39;]"
+    assert cache.render(("t",), {"recent": []}, render) == "[]"
+    assert len(calls) == 6
