@@ -1145,7 +1145,7 @@ def _token_at(
     last mark before `d` if later (and `_from_mark`); None if that is more than `budget`."""
     index = bisect_right(marks, d - chunk_start) - 1
     if index >= 0 and not _from_mark(old, marks[index] + chunk_start, d):
-        index -= 1
+        index = bisect_left(marks, d - chunk_start) - 1  # before every mark at `d`
     if index >= 0 and marks[index] + chunk_start > begin:
         begin = marks[index] + chunk_start
     token = _TOKEN.match(old, begin)
@@ -1164,16 +1164,23 @@ def _moved_marks(
     changes: Sequence[tuple[int, int, int, int, _Hint]],
 ) -> tuple[int, ...]:
     """A chunk's marks where they are after its `changes`: those inside a changed token gone,
-    the start of each changed token (a boundary in both versions) added."""
+    the start of each changed token (a boundary in both versions) added, each place once.
+
+    (Text taken out leaves the token after it where the text started: that mark is kept once,
+    or marks would pile up version after version, and `_token_at` would step back from one
+    copy of a mark it may not read from onto another.)"""
     moved: list[int] = []
     shift = kept = 0
     for _, start, end, gain, _ in changes:
         start, end = start - chunk_start, end - chunk_start
         before = bisect_left(marks, start, kept)
         moved += [mark + shift for mark in marks[kept:before]] if shift else marks[kept:before]
-        moved.append(start + shift)
+        if not moved or moved[-1] != start + shift:  # text taken out just before
+            moved.append(start + shift)
         kept = bisect_left(marks, end, before) if end > start else before
         shift += gain
+        while kept < len(marks) and marks[kept] + shift == moved[-1]:  # text taken out
+            kept += 1
     moved += [mark + shift for mark in marks[kept:]] if shift else marks[kept:]
     return tuple(moved)
 
