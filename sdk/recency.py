@@ -366,12 +366,11 @@ def derive_attributes(
 
     if profile.interest:
         half_life = spans.interest_half_life
-        scores = sorted(
-            (
-                (-round(score * 0.5 ** (max(0.0, moment - at) / half_life), 4), topic)
-                for topic, (score, at) in profile.interest.items()
-            )
-        )
+        scores = [
+            (-round(score * 0.5 ** (max(0.0, moment - at) / half_life), 4), topic)
+            for topic, (score, at) in profile.interest.items()
+        ]
+        scores.sort()
         topics = []
         for negative, topic in scores:
             if topic not in _DERIVED_INTEREST_KEYS:
