@@ -99,9 +99,6 @@ class FragmentCache:
         self.hits = 0
         self.misses = 0
 
-    def __len__(self) -> int:
-        return sum(len(renders) for shapes in self._shapes.values() for _, renders in shapes)
-
     def clear(self) -> None:
         """Forget every rendered fragment (the fragments changed)."""
         self._shapes.clear()

@@ -118,19 +118,15 @@ class Responder:
             )
             return False
         length = found.get(b"content-length")
-        return not (
-            length
-            and length.isdigit()
-            and int(length) > self.settings.max_html_bytes
-        )
+        return not (length and length.isdigit() and int(length) > self.settings.max_html_bytes)
 
     async def _send_start(self, message: Message) -> None:
         state = self.state
-        if not state.visitor_built and not self.html_page and not self.preview_cookies:
-            # An asset nothing read the visitor for: its answer goes on as it came.
-            if state.preview is None:
-                await self.downstream(message)
-                return
+        if state.preview is None and not (
+            state.visitor_built or self.html_page or self.preview_cookies
+        ):
+            await self.downstream(message)  # an asset nothing read the visitor for: as it came
+            return
         headers = list(message.get("headers", []))
         if self.html_page and self.state.visitor.is_canonical:
             # A crawler's or prefetch's page lacks what people get (the consent banner, their

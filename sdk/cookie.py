@@ -23,7 +23,13 @@ from typing import Any
 import msgspec
 
 from etalage.profile import COUNT_DAYS, Profile
-from etalage.recency import MIN_INTEREST, HistoryPolicy, decayed_interest, is_relevant
+from etalage.recency import (
+    MIN_INTEREST,
+    HistoryPolicy,
+    decayed_interest,
+    event_horizon,
+    is_relevant,
+)
 from etalage.sealed import Sealer, sealed_length
 from etalage.signed import Clock, SignedCodec, utc_now
 
@@ -194,7 +200,7 @@ def _evictions(profile: Profile, policy: HistoryPolicy, now: datetime) -> list[C
         profile.events = [
             e
             for e in profile.events
-            if is_relevant(e.at, _horizon(e.data), policy.event_relevant_for, now)
+            if is_relevant(e.at, event_horizon(e.data), policy.event_relevant_for, now)
         ]
         profile.interest = {
             topic: (score, at)
@@ -271,12 +277,6 @@ def _evictions(profile: Profile, policy: HistoryPolicy, now: datetime) -> list[C
         drop_oldest_dismissal,
         drop_largest_pref,
     ]
-
-
-def _horizon(data: dict[str, Any]) -> int | None:
-    """An event's own ``valid_until`` (epoch seconds), as `derive_attributes` reads it."""
-    horizon = data.get("valid_until")
-    return horizon if isinstance(horizon, int) and not isinstance(horizon, bool) else None
 
 
 MAX_CONSENT_VERDICTS = 4096  # distinct consent values remembered (a handful per key set)

@@ -13,7 +13,7 @@ from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from functools import lru_cache
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, TypeVar
 
 from etalage.profile import COUNT_DAYS, DayCounts, Profile, SearchEntry, ViewEntry
 
@@ -140,6 +140,12 @@ def is_relevant(at: int, valid_until: int | None, window: timedelta, now: dateti
     return moment - at <= window.total_seconds()
 
 
+def event_horizon(data: Mapping[str, Any]) -> int | None:
+    """An event's own ``valid_until`` (epoch seconds) when its data holds one."""
+    horizon = data.get("valid_until")
+    return horizon if isinstance(horizon, int) and not isinstance(horizon, bool) else None
+
+
 Entry = TypeVar("Entry", SearchEntry, ViewEntry)
 
 
@@ -177,39 +183,20 @@ def _hours(seconds: float) -> float:
 
 def interest_scores(profile: Profile, policy: HistoryPolicy, now: datetime) -> dict[str, float]:
     """Decayed interest per topic at `now`, highest first."""
-    scores = {
-        topic: round(decayed_interest(score, at, now, policy.interest_half_life), 4)
+    # `decayed_interest` written out for the whole dict: it runs on every personalized page.
+    moment, half_life = now.timestamp(), policy.interest_half_life.total_seconds()
+    ranked = [
+        (-round(float(score * 0.5 ** (max(0.0, moment - at) / half_life)), 4), topic)
         for topic, (score, at) in profile.interest.items()
-    }
-    return dict(sorted(scores.items(), key=lambda item: (-item[1], item[0])))
+    ]
+    ranked.sort()
+    return {topic: -negative for negative, topic in ranked}
 
 
 def lifecycle(profile: Profile, policy: HistoryPolicy, now: datetime) -> str:
     """``new``, ``returning``, ``customer`` or ``lapsed`` (back after more than `lapsed_after`)."""
-    return _lifecycle(profile, _spans(policy).lapsed_after, now.timestamp())
-
-
-class _Spans(NamedTuple):
-    """A policy's spans in seconds, as `derive_attributes` reads them."""
-
-    visit_gap: float
-    lapsed_after: float
-    interest_half_life: float
-    event_relevant_for: float
-
-
-@lru_cache(maxsize=64)  # one policy per rule set; a reloaded file brings another
-def _spans(policy: HistoryPolicy) -> _Spans:
-    return _Spans(
-        policy.visit_gap.total_seconds(),
-        policy.lapsed_after.total_seconds(),
-        policy.interest_half_life.total_seconds(),
-        policy.event_relevant_for.total_seconds(),
-    )
-
-
-def _lifecycle(profile: Profile, lapse: float, moment: float) -> str:
-    """`lifecycle` with the lapse in seconds, at epoch `moment`."""
+    lapse = policy.lapsed_after.total_seconds()
+    moment = now.timestamp()
     if profile.last_seen is not None and moment - profile.last_seen > lapse:
         return "lapsed"
     if (
@@ -324,21 +311,18 @@ def derive_attributes(
     `counts` that are ones (what a rule set reads; each is there, 0 when nothing was counted),
     or with `counts` None for everything counted over `STANDARD_WINDOWS`.
     """
-    # Runs on every personalized page: the policy's spans are read once, as seconds.
     moment = now.timestamp()
-    spans = _spans(policy)
     attrs: dict[str, Any] = {
         "visits.count": profile.visits,
-        "lifecycle": _lifecycle(profile, spans.lapsed_after, moment),
+        "lifecycle": lifecycle(profile, policy, now),
     }
     if profile.first_seen is not None:
-        attrs["visits.first_seen_days"] = round((moment - profile.first_seen) / 86400, 3)
+        attrs["visits.first_seen_days"] = _days(moment - profile.first_seen)
     previous = profile.prev_visit_seen
-    last_seen = profile.last_seen
-    if last_seen is not None and moment - last_seen > spans.visit_gap:
-        previous = last_seen  # `now` opens a visit that is not recorded yet
+    if _starts_new_visit(profile, policy, moment):
+        previous = profile.last_seen  # `now` opens a visit that is not recorded yet
     if previous is not None:
-        attrs["visits.last_seen_days"] = round((moment - previous) / 86400, 3)
+        attrs["visits.last_seen_days"] = _days(moment - previous)
 
     searches = _relevant_entries(profile.searches, policy.search_relevant_for, moment)
     attrs["search.count"] = len(searches)
@@ -346,68 +330,52 @@ def derive_attributes(
     if searches:
         last = searches[0]
         attrs["search.last"] = last.term
-        attrs["search.last.age_days"] = round((moment - last.at) / 86400, 3)
-        attrs["search.last.age_hours"] = round((moment - last.at) / 3600, 3)
-        if last.valid_until is not None:
-            until_date = _iso_date(last.valid_until, timezone)
-            if until_date is not None:
-                attrs["search.last.valid_until"] = until_date
+        attrs["search.last.age_days"] = _days(moment - last.at)
+        attrs["search.last.age_hours"] = _hours(moment - last.at)
+        until_date = _iso_date(last.valid_until, timezone)
+        if until_date is not None:
+            attrs["search.last.valid_until"] = until_date
 
     views = _relevant_entries(profile.views, policy.view_relevant_for, moment)
     attrs["view.count"] = len(views)
     attrs["view.recent"] = list(dict.fromkeys([v.path for v in views]))
     attrs["view.topics"] = list(dict.fromkeys([v.topic for v in views if v.topic]))
     if views:
-        newest = views[0]
-        attrs["view.last"] = newest.path
-        attrs["view.last.age_days"] = round((moment - newest.at) / 86400, 3)
-        if newest.topic:
-            attrs["view.last.topic"] = newest.topic
+        attrs["view.last"] = views[0].path
+        attrs["view.last.age_days"] = _days(moment - views[0].at)
+        if views[0].topic:
+            attrs["view.last.topic"] = views[0].topic
 
-    if profile.interest:
-        half_life = spans.interest_half_life
-        scores = [
-            (-round(score * 0.5 ** (max(0.0, moment - at) / half_life), 4), topic)
-            for topic, (score, at) in profile.interest.items()
-        ]
-        scores.sort()
-        topics = []
-        for negative, topic in scores:
-            if topic not in _DERIVED_INTEREST_KEYS:
-                attrs["interest." + topic] = -negative
-            if -negative >= MIN_INTEREST:
-                topics.append(topic)
-        attrs["interest.topics"] = topics
-        if topics:
-            attrs["interest.top"] = topics[0]
-    else:
-        attrs["interest.topics"] = []
+    scores = interest_scores(profile, policy, now)
+    for topic, score in scores.items():
+        if topic not in _DERIVED_INTEREST_KEYS:
+            attrs["interest." + topic] = score
+    topics = [topic for topic, score in scores.items() if score >= MIN_INTEREST]
+    attrs["interest.topics"] = topics
+    if topics:
+        attrs["interest.top"] = topics[0]
 
     cart = profile.cart
     attrs["cart.items"] = cart.items
     attrs["cart.value"] = cart.value
     if cart.items and cart.updated_at is not None:
-        attrs["cart.age_hours"] = round((moment - cart.updated_at) / 3600, 3)
-        attrs["cart.age_days"] = round((moment - cart.updated_at) / 86400, 3)
+        attrs["cart.age_hours"] = _hours(moment - cart.updated_at)
+        attrs["cart.age_days"] = _days(moment - cart.updated_at)
 
     attrs["purchases.count"] = profile.purchases
     attrs["purchases.total"] = round(profile.purchase_total, 2)
     if profile.last_purchase is not None:
-        attrs["purchases.last_days"] = round((moment - profile.last_purchase) / 86400, 3)
+        attrs["purchases.last_days"] = _days(moment - profile.last_purchase)
 
     for key, value in profile.prefs.items():
         attrs["prefs." + key] = value
 
-    event_window = spans.event_relevant_for
     for event in reversed(profile.events):  # oldest first, so the newest sets the age
-        horizon = event.data.get("valid_until") if event.data else None
-        if type(horizon) is int and moment > horizon:
-            continue
-        if moment - event.at > event_window:
+        if not is_relevant(event.at, event_horizon(event.data), policy.event_relevant_for, now):
             continue
         count_key = "event." + event.type + ".count"
         attrs[count_key] = attrs.get(count_key, 0) + 1
-        attrs["event." + event.type + ".age_hours"] = round((moment - event.at) / 3600, 3)
+        attrs["event." + event.type + ".age_hours"] = _hours(moment - event.at)
 
     attrs.update(visit_facts(profile, policy, now))
     if counts is None or counts:
