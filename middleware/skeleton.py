@@ -143,6 +143,7 @@ _MAX_NAME_IN_WARNING = 60
 # Counting one name's tags at a time stays linear while few names are counted; past this many
 # times the page read that way (hostile pages), every tag is read once instead.
 _READ_BUDGET = 4
+_ARRANGEMENTS_KEPT = 64  # reordered inners kept per slot
 
 
 def page_digest(html: bytes) -> bytes:
@@ -186,6 +187,21 @@ class Slot:
         """
         if not self.items or len(self.item_gaps) != len(self.items) + 1:
             return self.inner
+        key = tuple(order)
+        known = self._arrangements
+        html = known.get(key)
+        if html is None:  # visitors share a few orders (their top interests): made once each
+            html = self._arranged(key)
+            if len(known) >= _ARRANGEMENTS_KEPT:
+                known.clear()
+            known[key] = html
+        return html
+
+    @cached_property
+    def _arrangements(self) -> dict[tuple[str, ...], bytes]:
+        return {}
+
+    def _arranged(self, order: Sequence[str]) -> bytes:
         rank: dict[str, int] = {}
         for key in order:
             rank.setdefault(key, len(rank))

@@ -138,6 +138,7 @@ class Rule:
     segments: frozenset[str] = frozenset()
     bucket_version: int = 1
     holdout: float = 0.0
+    _description: str = field(init=False, repr=False)
 
     @property
     def consent_class(self) -> str:
@@ -150,13 +151,19 @@ class Rule:
             return False
         return not (self.end is not None and now >= self.end)
 
+    def __post_init__(self) -> None:
+        # Read for every placement a page records: made once, not per request.
+        if self.reason:
+            description = self.reason
+        elif self.when:
+            description = "matched " + ", ".join(sorted(self.when))
+        else:
+            description = "shown to every visitor"
+        object.__setattr__(self, "_description", description)
+
     def describe(self) -> str:
         """The human reason for this rule: its `reason`, else a summary of its condition."""
-        if self.reason:
-            return self.reason
-        if self.when:
-            return "matched " + ", ".join(sorted(self.when))
-        return "shown to every visitor"
+        return self._description
 
 
 @dataclass(frozen=True)

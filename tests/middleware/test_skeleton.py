@@ -383,6 +383,16 @@ def test_reordered_with_unchanged_order_is_byte_identical(order: list[str]) -> N
     assert slot.reordered(order) == slot.inner
 
 
+def test_reordered_answers_each_order_alike_however_many_orders_came_before() -> None:
+    slot = only_slot(LIST)
+    orders = [["maps"], ["boots", "maps"], ["tents"]] + [[f"unknown-{n}"] for n in range(200)]
+    first = [slot.reordered(order) for order in orders]
+    fresh = only_slot(LIST)
+    assert [slot.reordered(order) for order in reversed(orders)] == first[::-1]
+    assert first == [fresh.reordered(order) for order in orders]
+    assert first[0].index(b"maps") < first[0].index(b"tents")
+
+
 def test_reordered_without_items_is_the_inner_html() -> None:
     slot = only_slot(b"<div data-slot=s>plain <b>text</b></div>")
     assert slot.reordered(["a"]) == b"plain <b>text</b>"
