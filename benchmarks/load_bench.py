@@ -138,11 +138,12 @@ def measure_interleaved(
     return best
 
 
-def cpu_us(apps: list[Any], visitors: int = 50, iterations: int = 3000) -> float:
+def cpu_us(apps: list[Any], visitors: int = 50, iterations: int = 3000, rounds: int = 3) -> float:
     """In-process CPU µs per request of `apps`, cookie decoded to body assembled.
 
     `visitors` distinct visitors take turns; each sends the cookies its previous answer set
-    (the full-history cookie at first), and its requests go to each of `apps` in turn.
+    (the full-history cookie at first), and its requests go to each of `apps` in turn. The
+    best of `rounds` rounds of `iterations` requests counts (another process only adds).
     """
     jars = [_cookie_jar(cookie) for cookie in _visitor_cookies(visitors)]
 
@@ -171,9 +172,12 @@ def cpu_us(apps: list[Any], visitors: int = 50, iterations: int = 3000) -> float
             await request(index)
 
     asyncio.run(run(0, 4 * visitors))  # warm-up: skeletons, UA cache, fragments
-    started = time.process_time()
-    asyncio.run(run(4 * visitors, iterations))
-    return (time.process_time() - started) / iterations * 1e6
+    best = float("inf")
+    for round_number in range(rounds):
+        started = time.process_time()
+        asyncio.run(run(4 * visitors + round_number * iterations, iterations))
+        best = min(best, time.process_time() - started)
+    return best / iterations * 1e6
 
 
 @functools.cache

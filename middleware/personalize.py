@@ -166,7 +166,8 @@ class PagePersonalizer:
         seen = scope["method"] == "GET" and not preview
         if visitor.personalization_allowed and seen:
             self._record_page(visitor, ruleset, skeleton)
-        slots = [name for name in skeleton.slot_names if name in ruleset.slots]
+        targeted = ruleset.slots
+        slots = [name for name in skeleton.slot_names if name in targeted]
         if not slots and self.page_footer is None:
             return _apps_page(start["status"], upstream_headers, body, if_none_match)
         page_facts = dict(skeleton.facts)

@@ -53,6 +53,7 @@ class Ruleset:
     holdout: float = 0.0
     saved_groups: Mapping[str, Sequence[Any]] = field(default_factory=dict)
     _by_slot: dict[str, tuple[Rule, ...]] = field(init=False, repr=False)
+    _slots: frozenset[str] = field(init=False, repr=False, compare=False)
     _slot_segments: dict[str, tuple[str, ...]] = field(init=False, repr=False)
     _requirements: dict[str, Requirements] = field(init=False, repr=False, compare=False)
     _indexes: dict[tuple[str, ...], PageIndex] = field(init=False, repr=False, compare=False)
@@ -67,6 +68,7 @@ class Ruleset:
             slot: tuple(sorted(rules, key=lambda r: (-r.priority, r.order)))
             for slot, rules in by_slot.items()
         }
+        self._slots = frozenset(self._by_slot)  # read for every page
         self._slot_segments = {}
         for slot, rules in self._by_slot.items():
             needed = self.segments_closure(s for r in rules for s in r.segments)
@@ -118,7 +120,7 @@ class Ruleset:
     @property
     def slots(self) -> frozenset[str]:
         """Every slot some rule targets."""
-        return frozenset(self._by_slot)
+        return self._slots
 
     def rules_for(self, slot: str) -> tuple[Rule, ...]:
         """The rules targeting `slot`, highest priority first, ties in file order."""
