@@ -143,7 +143,10 @@ _MAX_NAME_IN_WARNING = 60
 # Counting one name's tags at a time stays linear while few names are counted; past this many
 # times the page read that way (hostile pages), every tag is read once instead.
 _READ_BUDGET = 4
-_ARRANGEMENTS_KEPT = 64  # reordered inners kept per slot
+# Reordered inners kept per slot: at most this many, and this many bytes of them (a slot's
+# memory stays bounded however many orders visitors bring).
+_ARRANGEMENTS_KEPT = 64
+_ARRANGED_BYTES_KEPT = 64 * 1024
 
 
 def page_digest(html: bytes) -> bytes:
@@ -192,9 +195,11 @@ class Slot:
         html = known.get(key)
         if html is None:  # visitors share a few orders (their top interests): made once each
             html = self._arranged(key)
-            if len(known) >= _ARRANGEMENTS_KEPT:
+            kept = min(_ARRANGEMENTS_KEPT, _ARRANGED_BYTES_KEPT // len(self.inner))
+            if len(known) >= kept:
                 known.clear()
-            known[key] = html
+            if kept:
+                known[key] = html
         return html
 
     @cached_property

@@ -393,6 +393,16 @@ def test_reordered_answers_each_order_alike_however_many_orders_came_before() ->
     assert first[0].index(b"maps") < first[0].index(b"tents")
 
 
+def test_a_large_slot_keeps_few_or_no_reordered_inners() -> None:
+    items = "".join(f"<li data-item=k{n}>{'x' * 2000}</li>" for n in range(40))
+    slot = only_slot(f"<ul data-slot=s>{items}</ul>".encode())
+    assert len(slot.inner) > skeleton_module._ARRANGED_BYTES_KEPT
+    first = slot.reordered(["k3"])
+    assert first.startswith(b"<li data-item=k3>") and len(first) == len(slot.inner)
+    assert slot.reordered(["k3"]) == first
+    assert slot._arrangements == {}
+
+
 def test_reordered_without_items_is_the_inner_html() -> None:
     slot = only_slot(b"<div data-slot=s>plain <b>text</b></div>")
     assert slot.reordered(["a"]) == b"plain <b>text</b>"
