@@ -253,26 +253,28 @@ def main() -> None:
             str(port),
         ]
 
-    servers = {
-        "a": Server("(a) StaticFiles", app("staticfiles_app"), env),
-        "b": Server("(b) etalage serve, full history", etalage_serve, env),
-        "c": Server("(c) StaticFiles + middleware", app("middleware_app"), env),
-        "d": Server("(d) Jinja2 page, fresh token", app("dynamic_app"), env),
-        "e": Server("(e) Jinja2 page + middleware", app("dynamic_middleware_app"), env),
-    }
-    runs = [
-        (servers[key], label, path)
-        for key, label, path in (
-            ("a", "page", "/"),
-            ("b", "page", "/"),
-            ("c", "page", "/"),
-            ("a", "css", CSS),
-            ("c", "css", CSS),
-            ("d", "page", "/"),
-            ("e", "page", "/"),
-        )
-    ]
-    try:
+    servers: dict[str, Server] = {}
+    try:  # a server that fails to start stops the ones already running
+        for key, name, argv in (
+            ("a", "(a) StaticFiles", app("staticfiles_app")),
+            ("b", "(b) etalage serve, full history", etalage_serve),
+            ("c", "(c) StaticFiles + middleware", app("middleware_app")),
+            ("d", "(d) Jinja2 page, fresh token", app("dynamic_app")),
+            ("e", "(e) Jinja2 page + middleware", app("dynamic_middleware_app")),
+        ):
+            servers[key] = Server(name, argv, env)
+        runs = [
+            (servers[key], label, path)
+            for key, label, path in (
+                ("a", "page", "/"),
+                ("b", "page", "/"),
+                ("c", "page", "/"),
+                ("a", "css", CSS),
+                ("c", "css", CSS),
+                ("d", "page", "/"),
+                ("e", "page", "/"),
+            )
+        ]
         best = measure_interleaved(runs, cookie, args)
     finally:
         for server in servers.values():
