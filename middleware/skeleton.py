@@ -9,7 +9,8 @@ attribute values, comments, CDATA sections, the raw text of ``script``/``style``
 script or an attribute value; only those tags are read attribute by attribute. A slot's
 direct children are read only when it has ``data-item`` children. Every byte outside a
 replaced slot stays exactly as it came (invalid UTF-8, CRLF and all). It never raises on bad
-input; oddities become warnings.
+input; oddities become warnings. The reading itself (the token grammar, tags, closing end
+tags) is `etalage.middleware.html_reading`.
 
 Selector slots (a rule file's ``site.slot_selectors``) are found by a real parser and selector
 engine (`etalage.middleware.selector_slots`), only for names no ``data-slot`` element on the
@@ -27,7 +28,6 @@ certain is left to a full compile.
 from __future__ import annotations
 
 import hashlib
-import html
 import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Mapping, Sequence
@@ -36,113 +36,30 @@ from enum import Enum
 from functools import cached_property
 from itertools import accumulate
 
+from etalage.middleware.html_reading import (
+    CHILD,
+    NOT_A_TAG_ONE,
+    RAW_TEXT,
+    SKIP,
+    SLOT_TAG,
+    TOKEN,
+    VOID,
+    WHOLE_CHILD,
+    Closer,
+    PageBytes,
+    first_close,
+    meta_fact,
+    raw_text_end,
+    title_text,
+    wanted_value,
+)
 from etalage.middleware.selector_slots import SelectorMatch, find_selector_elements
 
-_VOID = frozenset(b"area base br col embed hr img input link meta param source track wbr".split())
-_RAW_TEXT = frozenset(b"script style textarea title xmp iframe noembed noframes".split())
-_RAW_END = {name: re.compile(rb"</" + name + rb"(?=[\t\n\f\r />])", re.I) for name in _RAW_TEXT}
-_NAME_ENDS = frozenset(b"\t\n\f\r />")
-
-# How HTML is tokenized, in pieces of regular expressions. The quantifiers are possessive: a
-# piece reads markup the one way a tag-by-tag reader does and never backtracks into another
-# reading, so a tag or a quoted value left open up to the end of the input does not match.
-# (No capturing group sits inside a possessive repeat: CPython 3.11 mishandles that.)
-_SEP = rb"[\t\n\f\r /]"
-_NAME = rb"[A-Za-z][^\t\n\f\r />]*+"
-_ATTR = (
-    rb"[^\t\n\f\r />][^\t\n\f\r />=]*+"
-    rb"(?:[\t\n\f\r ]*+=[\t\n\f\r ]*+(?:\"[^\"]*+\"?|'[^']*+'?|[^\t\n\f\r >]*+))?+"
-)
-_ATTRS = rb"(?:" + _SEP + rb"*+" + _ATTR + rb")*+"
-_REST = _ATTRS + _SEP + rb"*+>"  # a tag after its name
-_TEXT = rb"[^<]++"
-_END = rb"</" + _NAME + _REST
-_NOT_A_TAG = (
-    rb"<!--(?:>|->|(?:[^-]++|-(?!-!?>))*+--!?>)",  # a comment
-    rb"<!\[CDATA\[(?:[^\]]++|\](?!\]>))*+\]\]>",
-    rb"<!(?!--|\[CDATA\[)[^>]*+>|<\?[^>]*+>|</(?:[^A-Za-z>][^>]*+)?>",  # bogus comments
-    rb"<(?=[^A-Za-z/!?])",  # a "<" that is text
-)
-_RAW_NAME = rb"(?i:" + b"|".join(sorted(_RAW_TEXT)) + rb")[\t\n\f\r />]"
-
-
-def _raw_text_element(name: bytes) -> bytes:
-    """A whole raw text element (``<script>...</script>``): its text is not markup."""
-    this = rb"(?i:" + name + rb")"
-    text = rb"(?:[^<]++|<(?!/" + this + rb"[\t\n\f\r />]))*+"
-    return rb"<" + this + rb"(?=[\t\n\f\r />])" + _REST + text + rb"</" + this + _REST
-
-
-def _skipping(*pieces: bytes) -> bytes:
-    """As many of `pieces` as follow each other, maybe none."""
-    return rb"(?:" + b"|".join(pieces) + rb")*+"
-
-
-def _tag_reading(attribute: bytes, end_tags: bool = True) -> bytes:
-    """A tag up to its ``>``: ``end`` (``/`` for an end tag, with `end_tags`), ``name``, its
-    first `attribute` if any (``wanted``, its value in ``dq``, ``sq`` or ``uq`` as it is
-    quoted) and the slashes and spaces before the ``>`` (``close``). The capturing groups may
-    not be possessive: lookaheads leave each one reading only, so backtracking finds no other.
-    """
-    unquoted = rb"(?![\"'])(?P<uq>[^\t\n\f\r >]*+)"
-    quoted = rb"(?=\")\"(?P<dq>[^\"]*+)\"?+|(?=')'(?P<sq>[^']*+)'?+|" + unquoted
-    equals = rb"[\t\n\f\r ]*+="
-    value = rb"(?:" + equals + rb"[\t\n\f\r ]*+(?:" + quoted + rb")|(?!" + equals + rb"))"
-    named = rb"(?i:" + attribute + rb")(?=[\t\n\f\r />=])"
-    others = rb"(?:" + _SEP + rb"*+(?!" + named + rb")" + _ATTR + rb")*+"
-    wanted = rb"(?:" + _SEP + rb"*+(?P<wanted>" + named + rb")" + value
-    wanted += rb"|(?!" + _SEP + rb"*+" + named + rb"))"
-    end = rb"(?P<end>/?+)" if end_tags else b""
-    name = rb"<" + end + rb"(?P<name>" + _NAME + rb")"
-    return name + others + wanted + _ATTRS + rb"(?P<close>" + _SEP + rb"*+)"
-
-
-# One token of markup, a raw text element as one token (names that may be raw are tried last:
-# they all start with one of "stxin").
-_TOKENS = (
-    _TEXT,
-    _END,
-    rb"<(?![sStTxXiInN])" + _NAME + _REST,
-    rb"<(?!" + _RAW_NAME + rb")" + _NAME + _REST,
-    *(_raw_text_element(name) for name in sorted(_RAW_TEXT)),
-    *_NOT_A_TAG,
-)
-_SKIP = re.compile(_skipping(*_TOKENS))  # markup skipped token by token
-_TOKEN = re.compile(b"|".join(_TOKENS))
-_SKIP_TO_TAG = re.compile(_skipping(_TEXT, *_NOT_A_TAG))
-_NOT_A_TAG_ONE = re.compile(b"|".join(_NOT_A_TAG))
-_END_TAG = re.compile(_END)
-_SLOT_TAG = re.compile(_tag_reading(b"data-slot") + rb">")
-
-# A slot's children, start tag by start tag: markup up to the next start tag skipped, then it.
-_TO_START_TAG = _skipping(_TEXT, _END, *_NOT_A_TAG)
-_CHILD = re.compile(_TO_START_TAG + rb"(?P<tag>" + _tag_reading(b"data-item") + rb">)?")
-# The same in one step up to the child's end, when the child is an element closed by the next
-# end tag of its name with no tag of that name inside (the common case), and is neither void,
-# self-closing nor raw text. (The name is referred to in a possessive repeat, not captured.)
-_SAME_NAME = rb"(?i:(?P=name))[\t\n\f\r />]"
-_OPENING = rb"(?=<(?!(?i:" + b"|".join(sorted(_VOID | _RAW_TEXT)) + rb")[\t\n\f\r />]))"
-_CONTENT = _skipping(
-    _TEXT,
-    rb"</(?!" + _SAME_NAME + rb")" + _NAME + _REST,
-    rb"<(?![sStTxXiInN]|" + _SAME_NAME + rb")" + _NAME + _REST,
-    rb"<(?!" + _RAW_NAME + rb"|" + _SAME_NAME + rb")" + _NAME + _REST,
-    *(_raw_text_element(name) for name in sorted(_RAW_TEXT)),
-    *_NOT_A_TAG,
-)
-_START_TAG = rb"(?P<tag>" + _tag_reading(b"data-item", end_tags=False) + rb"(?<!/)>)"
-_END_OF_SAME_NAME = rb"</(?i:(?P=name))(?=[\t\n\f\r />])" + _REST
-_WHOLE_CHILD = re.compile(_TO_START_TAG + _OPENING + _START_TAG + _CONTENT + _END_OF_SAME_NAME)
 _FACT_HINT = re.compile(rb"&|(?i:etalage:)")  # a meta tag with neither states no fact
 _NEWLINE = re.compile(rb"\n")
 
-_FACT_PREFIX = "etalage:"
-_META_ATTRIBUTES = frozenset({b"name", b"content"})
 _MAX_WARNINGS = 20
 _MAX_NAME_IN_WARNING = 60
-# Counting one name's tags at a time stays linear while few names are counted; past this many
-# times the page read that way (hostile pages), every tag is read once instead.
-_READ_BUDGET = 4
 # Reordered inners kept per slot: at most this many, and this many bytes of them (a slot's
 # memory stays bounded however many orders visitors bring).
 _ARRANGEMENTS_KEPT = 64
@@ -405,262 +322,19 @@ class _SlotTag:
         self.paired = False  # whether `close` is known (None then means: never closed)
 
 
-def _text(raw: bytes) -> str:
-    return html.unescape(raw.decode("utf-8", "replace"))
-
-
-def _wanted_value(tag: re.Match[bytes]) -> str:
-    """The stripped text of the attribute a `_tag_reading` pattern read."""
-    quoted, single, bare = tag.group("dq", "sq", "uq")
-    raw = quoted if quoted is not None else single if single is not None else bare
-    return _text(raw or b"").strip()
-
-
-def _meta_fact(body: bytes, attrs_start: int) -> tuple[str, str] | None:
-    """The fact a meta tag whose attributes start at `attrs_start` states, if it states one:
-    ``<meta name="etalage:topic" content="tents">`` states ``("topic", "tents")``."""
-    attrs = _attribute_values(body, attrs_start, _META_ATTRIBUTES)
-    key = _text(attrs.get(b"name", b"")).strip()
-    if key[: len(_FACT_PREFIX)].lower() != _FACT_PREFIX or b"content" not in attrs:
-        return None
-    fact = key[len(_FACT_PREFIX) :]
-    return (fact, _text(attrs[b"content"])) if fact else None
-
-
-def _title_text(raw: bytes) -> str:
-    """The title a ``<title>`` element's raw text gives: decoded, whitespace collapsed."""
-    return " ".join(_text(raw).split())
-
-
-def _raw_text_end(body: bytes, name: bytes, pos: int) -> tuple[int, int]:
-    """Where the raw text from `pos` ends and where its end tag ends (-1: never closed)."""
-    close = _RAW_END[name].search(body, pos)
-    if close is None:
-        return len(body), -1
-    end_tag = _END_TAG.match(body, close.start())
-    return close.start(), -1 if end_tag is None else end_tag.end()
-
-
-_ATTR_VALUE = re.compile(
-    _SEP + rb"*+(?:(?P<name>[^\t\n\f\r />][^\t\n\f\r />=]*+)"
-    rb"(?:[\t\n\f\r ]*+=[\t\n\f\r ]*+(?P<value>\"[^\"]*+\"|'[^']*+'|[^\t\n\f\r >]*+))?|>)"
-)
-
-
-def _attribute_values(body: bytes, pos: int, wanted: frozenset[bytes]) -> dict[bytes, bytes]:
-    """The first value of each `wanted` attribute of the whole tag whose attributes start at
-    `pos` (quotes removed; an attribute without a value has the empty value)."""
-    values: dict[bytes, bytes] = {}
-    for attr in _ATTR_VALUE.finditer(body, pos):
-        key = attr.group("name")
-        if key is None:  # the tag's ">"
-            break
-        key = key.lower()
-        if key in wanted and key not in values:
-            value = attr.group("value") or b""
-            values[key] = value[1:-1] if value[:1] in (b'"', b"'") else value
-    return values
-
-
-class _Page:
-    """A page's bytes, lowered to search them in any case, and how to find tags in them.
-
-    Each search for a tag name is remembered (where it started, what it found before which
-    limit), so that searching on from a later place costs nothing until that find is passed:
-    reading stays linear however the page nests and repeats its tags. `searched` counts the
-    bytes searched, for the closers' budget; `skipped` the bytes skipped token by token to
-    targets and slot ends, for a recompile's.
-    """
-
-    def __init__(self, body: bytes) -> None:
-        self.body = body
-        self.lower = body.lower()
-        self.size = len(body)
-        self.searched = 0
-        self.skipped = 0
-        self._found: dict[bytes, tuple[int, int, int]] = {}
-
-    def find_tag(self, needle: bytes, pos: int, limit: int) -> int:
-        """The first `needle` ("<name" or "</name", lower case) at or after `pos` and before
-        `limit` that a tag name's end follows; `limit` when there is none."""
-        known = self._found.get(needle)
-        if known is not None:  # the first one in start..end was found (found == end: none)
-            start, found, end = known
-            if start <= pos <= found and (found < end or limit <= end):
-                return min(found, limit)
-        lower, after, size = self.lower, len(needle), self.size
-        found = lower.find(needle, pos, limit)
-        while found >= 0 and found + after < size and lower[found + after] not in _NAME_ENDS:
-            found = lower.find(needle, found + 1, limit)
-        found = limit if found < 0 else found
-        self.searched += found - pos
-        self._found[needle] = (pos, found, limit)
-        return found
-
-    def every(self, needle: bytes) -> list[int]:
-        """Where `needle` (lower case) is, each place; for "<name", where a tag name ends."""
-        lower, found, size = self.lower, [], self.size
-        pos = lower.find(needle)
-        if needle[0] != 0x3C:  # "<"
-            while pos >= 0:
-                found.append(pos)
-                pos = lower.find(needle, pos + 1)
-            return found
-        after = len(needle)
-        while pos >= 0:
-            if pos + after >= size or lower[pos + after] in _NAME_ENDS:
-                found.append(pos)
-            pos = lower.find(needle, pos + 1)
-        return found
-
-    def tag_at(self, pos: int) -> tuple[re.Match[bytes] | None, int]:
-        """The token at `pos` (a "<" where the skipping stopped), read exactly: the tag if it
-        is one, and where the token ends (-1: it stays open up to the end of the page)."""
-        tag = _SLOT_TAG.match(self.body, pos)
-        if tag is not None:
-            return tag, tag.end()
-        other = _NOT_A_TAG_ONE.match(self.body, pos)
-        return None, -1 if other is None else other.end()
-
-    def next_named(self, name: bytes, pos: int, limit: int) -> re.Match[bytes] | None:
-        """The next start or end tag `name` from the token boundary `pos` and before `limit`;
-        None if there is none (or markup before it stays open up to the end)."""
-        body = self.body
-        start_needle, end_needle = b"<" + name, b"</" + name
-        next_start = next_end = -1
-        while True:
-            if next_start < pos:
-                next_start = self.find_tag(start_needle, pos, limit)
-            if next_end < pos:
-                next_end = self.find_tag(end_needle, pos, limit)
-            target = min(next_start, next_end)
-            if target >= limit:
-                return None
-            skipped = _SKIP.match(body, pos, target)
-            assert skipped is not None  # the pattern matches the empty string
-            tag, pos = self.tag_at(skipped.end())
-            if pos < 0:
-                return None
-            if tag is None:
-                continue
-            tag_name = tag.group("name").lower()
-            if tag_name == name:
-                return tag
-            if not tag.group("end") and tag_name in _RAW_TEXT:  # skipped text may hold `name`
-                pos = _raw_text_end(body, tag_name, pos)[1]
-                if pos < 0:
-                    return None
-
-
-class _Closer:
-    """Finds the end tag closing a start tag between the token boundaries `start` and `limit`,
-    as a stack of open elements per tag name would: for each name it reads only that name's
-    tags, from the first start tag it is asked about, and remembers what it read. Past a
-    budget of bytes skipped and searched (hostile pages) it reads every tag once instead.
-    """
-
-    def __init__(self, page: _Page, start: int, limit: int) -> None:
-        self.page = page
-        self.start = start
-        self.limit = limit
-        self._names: dict[bytes, _NameReading] = {}
-        # How far `page.searched` may go; what is skipped comes off.
-        self._budget = page.searched + _READ_BUDGET * (limit - start + 1024)
-        self._every_tag: dict[int, tuple[int, int]] | None = None
-
-    def close(self, name: bytes, start: int, end: int) -> tuple[int, int] | None:
-        """(start, end) of the end tag closing the tag `name` at `start`..`end`, or None."""
-        if self._every_tag is None:
-            reading = self._names.get(name)
-            if reading is None:
-                reading = self._names[name] = _NameReading()
-            close = self._read(reading, name, start, end)
-            if self._every_tag is None:
-                return close
-        return self._every_tag.get(start)
-
-    def _read(
-        self, reading: _NameReading, name: bytes, start: int, end: int
-    ) -> tuple[int, int] | None:
-        closes = reading.closes
-        if start >= reading.pos:  # not read yet: nothing open before it can close it
-            reading.open = [start]
-            reading.pos = end
-        while start not in closes and reading.pos <= self.limit:
-            if self._budget < self.page.searched:
-                self._every_tag = _close_every_tag(self.page, self.start, self.limit)
-                return None
-            before = reading.pos
-            tag = self.page.next_named(name, before, self.limit)
-            if tag is None:  # the rest stays open
-                reading.pos = self.limit + 1
-                break
-            reading.pos = tag.end()
-            self._budget -= reading.pos - before
-            if tag.group("end"):
-                if reading.open:
-                    closes[reading.open.pop()] = (tag.start(), reading.pos)
-            elif not tag.group("close").endswith(b"/"):
-                reading.open.append(tag.start())
-        return closes.get(start)
-
-
-class _NameReading:
-    """How far one name's tags were read, the ones still open and the closes found."""
-
-    __slots__ = ("pos", "open", "closes")
-
-    def __init__(self) -> None:
-        self.pos = 0
-        self.open: list[int] = []
-        self.closes: dict[int, tuple[int, int]] = {}
-
-
-def _close_every_tag(page: _Page, pos: int, limit: int) -> dict[int, tuple[int, int]]:
-    """Start offset -> (start, end) of its closing end tag, for every element closed between
-    the token boundaries `pos` and `limit`, reading every tag."""
-    body = page.body
-    closes: dict[int, tuple[int, int]] = {}
-    open_by_name: dict[bytes, list[int]] = {}
-    while True:
-        skipped = _SKIP_TO_TAG.match(body, pos, limit)
-        assert skipped is not None  # the pattern matches the empty string
-        start = skipped.end()
-        if start >= limit:
-            return closes
-        tag, pos = page.tag_at(start)
-        if pos < 0:
-            return closes
-        if tag is None:
-            continue
-        end, name, close = tag.group("end", "name", "close")
-        name = name.lower()
-        if end:
-            stack = open_by_name.get(name)
-            if stack:
-                closes[stack.pop()] = (start, pos)
-        elif name in _RAW_TEXT:
-            text_end, pos = _raw_text_end(body, name, pos)
-            if pos < 0:
-                return closes
-            closes[start] = (text_end, pos)
-        elif name not in _VOID and not close.endswith(b"/"):
-            open_by_name.setdefault(name, []).append(start)
-
-
 class _Compiler:
     """One compilation: read the page, close its slots, read their items, cut chunks."""
 
     def __init__(self, body: bytes) -> None:
         self.body = body
-        self.page = _Page(body)
+        self.page = PageBytes(body)
         self.facts: dict[str, str] = {}
         self.title: str | None = None
         self.warnings: list[str] = []
         self.dropped_warnings = 0
         self.marks: list[int] = []  # where the reading stopped at a tag: token boundaries
         self.selectors_ran = False
-        self._closer: _Closer | None = None
+        self._closer: Closer | None = None
         self._newlines: list[int] | None = None
 
     def run(self, digest: bytes | None, selectors: Mapping[str, str] | None) -> PageSkeleton:
@@ -710,20 +384,20 @@ class _Compiler:
         that name when the page is read token by token from `boundary`."""
         body, start = self.body, match.offset
         assert start is not None
-        skipped = _SKIP.match(body, boundary, start)
+        skipped = SKIP.match(body, boundary, start)
         if skipped is None or skipped.end() != start:
             return None
-        tag = _SLOT_TAG.match(body, start)
+        tag = SLOT_TAG.match(body, start)
         if tag is None or tag.group("end"):
             return None
         name = tag.group("name").lower()
         if name.decode("utf-8", "surrogateescape").lower() != match.tag:
             return None
-        raw = name in _RAW_TEXT
-        opens = name not in _VOID and (raw or not tag.group("close").endswith(b"/"))
+        raw = name in RAW_TEXT
+        opens = name not in VOID and (raw or not tag.group("close").endswith(b"/"))
         slot_tag = _SlotTag(name, start, tag.end(), opens, match.slot)
         if raw:
-            text_end, after = _raw_text_end(body, name, tag.end())
+            text_end, after = raw_text_end(body, name, tag.end())
             slot_tag.close, slot_tag.paired = (None if after < 0 else (text_end, after)), True
         return slot_tag
 
@@ -741,7 +415,7 @@ class _Compiler:
         targets = page.every(b"data-slot") + page.every(b"<meta") + page.every(b"<title")
         targets.sort()
         targets.append(size)
-        skip, read_tag = _SKIP.match, _SLOT_TAG.match
+        skip, read_tag = SKIP.match, SLOT_TAG.match
         slot_tags: list[_SlotTag] = []
         marks = self.marks
         pending: _SlotTag | None = None
@@ -772,7 +446,7 @@ class _Compiler:
                 if stop == target and body[stop] != 0x3C:  # "data-slot" in text
                     pos = stop + 1
                     continue
-                other = _NOT_A_TAG_ONE.match(body, stop)
+                other = NOT_A_TAG_ONE.match(body, stop)
                 if other is None:  # markup left open up to the end of the page
                     break
                 pos = other.end()
@@ -787,19 +461,19 @@ class _Compiler:
                     if depth == 0:
                         pending.close, pending.paired, pending = (stop, pos), True, None
                 continue
-            raw = name in _RAW_TEXT
-            opens = name not in _VOID and (raw or not close.endswith(b"/"))
+            raw = name in RAW_TEXT
+            opens = name not in VOID and (raw or not close.endswith(b"/"))
             slot_tag = None
             if wanted is not None:
-                slot_tag = _SlotTag(name, stop, pos, opens, _wanted_value(tag))
+                slot_tag = _SlotTag(name, stop, pos, opens, wanted_value(tag))
                 slot_tag.paired = raw
                 slot_tags.append(slot_tag)
             if pending is not None and name == pending.name and opens:
                 depth += 1
             if raw:
-                text_end, after = _raw_text_end(body, name, pos)
+                text_end, after = raw_text_end(body, name, pos)
                 if name == b"title" and self.title is None:
-                    self.title = _title_text(body[pos:text_end])
+                    self.title = title_text(body[pos:text_end])
                 if after < 0:
                     break
                 if slot_tag is not None:
@@ -807,11 +481,11 @@ class _Compiler:
                 pos = after
             elif name == b"meta":
                 if _FACT_HINT.search(body, stop, pos) is not None:
-                    fact = _meta_fact(body, tag.end("name"))
+                    fact = meta_fact(body, tag.end("name"))
                     if fact is not None:
                         self.facts.setdefault(*fact)
             elif slot_tag is not None and opens and pending is None:
-                close_tag = _first_close(page, name, pos, targets[bisect_left(targets, pos)])
+                close_tag = first_close(page, name, pos, targets[bisect_left(targets, pos)])
                 if close_tag is not None:  # nothing else to read in the slot: on after it
                     slot_tag.close, slot_tag.paired = close_tag, True
                     pos = close_tag[1]
@@ -828,7 +502,7 @@ class _Compiler:
         if tag.paired:
             return tag.close
         if self._closer is None:
-            self._closer = _Closer(self.page, 0, self.page.size)
+            self._closer = Closer(self.page, 0, self.page.size)
         return self._closer.close(tag.name, tag.start, tag.end)
 
     def _build(
@@ -849,7 +523,7 @@ class _Compiler:
                 self._warn(nested, tag.start)
                 continue
             if not tag.opens:
-                kind = "void" if tag.name in _VOID else "self-closing"
+                kind = "void" if tag.name in VOID else "self-closing"
                 element = tag.name.decode("latin-1")
                 self._warn(f"{kind} element <{element}> cannot be slot {_show(name)}", tag.start)
                 continue
@@ -882,7 +556,7 @@ class _Compiler:
         body, (close_start, close_end) = self.body, close
         open_tag, inner = body[tag.start : tag.end], body[tag.end : close_start]
         close_tag = body[close_start:close_end]
-        if tag.name in _RAW_TEXT or self.page.lower.find(b"data-item", tag.end, close_start) < 0:
+        if tag.name in RAW_TEXT or self.page.lower.find(b"data-item", tag.end, close_start) < 0:
             return Slot(tag.slot, open_tag, inner, close_tag)
         items, gaps = self._items(tag, close_start)
         return Slot(tag.slot, open_tag, inner, close_tag, items, gaps)
@@ -894,41 +568,41 @@ class _Compiler:
         child that is not closed inside the slot is no item, its content is read as the slot's.
         """
         page, body = self.page, self.body
-        closer: _Closer | None = None
+        closer: Closer | None = None
         whole = True  # children are read whole until one is not a plain closed element
-        searches = page.searched + _READ_BUDGET * (limit - slot.end + 1024)  # then the closer
+        searches = page.search_limit(slot.end, limit)  # then the closer
         items: list[SlotItem] = []
         gaps: list[bytes] = []
         gap_start = pos = slot.end
         while True:
-            child = _WHOLE_CHILD.match(body, pos, limit) if whole else None
+            child = WHOLE_CHILD.match(body, pos, limit) if whole else None
             if child is not None:
                 start, pos = child.start("tag"), child.end()
             else:
                 whole = False
-                child = _CHILD.match(body, pos, limit)
+                child = CHILD.match(body, pos, limit)
                 assert child is not None  # the pattern matches the empty string
                 start = child.start("tag")
                 if start < 0:  # the slot's end (a closed slot holds whole tokens only)
                     break
                 pos = child.end()
                 name = child.group("name").lower()
-                raw = name in _RAW_TEXT
-                if name not in _VOID and (raw or not child.group("close").endswith(b"/")):
+                raw = name in RAW_TEXT
+                if name not in VOID and (raw or not child.group("close").endswith(b"/")):
                     if raw:
-                        text_end, after = _raw_text_end(body, name, pos)
+                        text_end, after = raw_text_end(body, name, pos)
                         close = None if after < 0 else (text_end, after)
                     else:
                         close = None
                         if page.searched < searches:
-                            close = _first_close(page, name, pos, limit)
+                            close = first_close(page, name, pos, limit)
                         if close is None:
                             if closer is None:
-                                closer = _Closer(page, slot.end, limit)
+                                closer = Closer(page, slot.end, limit)
                             close = closer.close(name, start, pos)
                     if close is None:
                         if child.group("wanted") is not None:
-                            key, where = _show(_wanted_value(child)), f"in slot {_show(slot.slot)}"
+                            key, where = _show(wanted_value(child)), f"in slot {_show(slot.slot)}"
                             self._warn(f"unclosed item {key} {where}", start)
                         if raw:
                             break
@@ -936,7 +610,7 @@ class _Compiler:
                     pos = close[1]
             if child.group("wanted") is not None:
                 gaps.append(body[gap_start:start])
-                items.append(SlotItem(_wanted_value(child), body[start:pos]))
+                items.append(SlotItem(wanted_value(child), body[start:pos]))
                 gap_start = pos
         if items:
             gaps.append(body[gap_start:limit])
@@ -953,20 +627,6 @@ class _Compiler:
         if self._newlines is None:
             self._newlines = [match.start() for match in _NEWLINE.finditer(self.body)]
         return bisect_left(self._newlines, offset) + 1
-
-
-def _first_close(page: _Page, name: bytes, pos: int, limit: int) -> tuple[int, int] | None:
-    """The end tag closing an element `name` whose start tag ends at `pos`, when no other tag
-    of that name comes first (the common case); None when that takes counting."""
-    close = page.find_tag(b"</" + name, pos, limit)
-    if close >= limit or page.find_tag(b"<" + name, pos, close) < close:
-        return None
-    skipped = _SKIP.match(page.body, pos, close)
-    page.skipped += close - pos
-    if skipped is None or skipped.end() != close:
-        return None  # inside a comment, a script or an attribute value
-    end_tag = _END_TAG.match(page.body, close)
-    return None if end_tag is None else (close, end_tag.end())
 
 
 def _show(name: str | None) -> str:
@@ -1068,7 +728,7 @@ class _Recompiler:
                 found, same_hint, budget = before is not None, -1, budget - cost
                 old_end = t if before is None else before.end()
             u = t + y - x
-            after = _TOKEN.match(new, u)
+            after = TOKEN.match(new, u)
             new_end = u if after is None else after.end()
             if found and old_end <= d:  # a token that only looked at the changed byte
                 if new_end - u != old_end - t:
@@ -1169,14 +829,14 @@ def _token_at(
         index = bisect_left(marks, d - chunk_start) - 1  # before every mark at `d`
     if index >= 0 and marks[index] + chunk_start > begin:
         begin = marks[index] + chunk_start
-    token = _TOKEN.match(old, begin)
+    token = TOKEN.match(old, begin)
     if token is not None and token.end() > d:
         return begin, token, 0
     if d - begin > budget:
         return None
-    skipped = _SKIP.match(old, begin, d)
+    skipped = SKIP.match(old, begin, d)
     assert skipped is not None  # the pattern matches the empty string
-    return skipped.end(), _TOKEN.match(old, skipped.end()), d - begin
+    return skipped.end(), TOKEN.match(old, skipped.end()), d - begin
 
 
 def _moved_marks(
@@ -1212,7 +872,7 @@ def _reading(body: bytes, start: int, end: int) -> _Reading | Fallback:
     A tag with a ``data-slot`` attribute is read for what it is (a slot, a warning): `READ`."""
     if body[start] != 0x3C:  # "<"
         return _TEXT_READING
-    tag = _SLOT_TAG.match(body, start)
+    tag = SLOT_TAG.match(body, start)
     if tag is None:
         return _OTHER_READING  # a comment, a CDATA section, a "<" that is text
     end_tag, name, wanted, close = tag.group("end", "name", "wanted", "close")
@@ -1220,15 +880,15 @@ def _reading(body: bytes, start: int, end: int) -> _Reading | Fallback:
         return Fallback.READ
     name = name.lower()
     stated: object = None
-    if not end_tag and name in _RAW_TEXT:
+    if not end_tag and name in RAW_TEXT:
         if name == b"title":
-            stated = _title_text(body[tag.end() : _raw_text_end(body, name, tag.end())[0]])
+            stated = title_text(body[tag.end() : raw_text_end(body, name, tag.end())[0]])
     elif tag.end() != end:
         return Fallback.RETOKENIZED
     elif name == b"meta" and not end_tag:
         segment = body[start:end]  # as _FACT_HINT finds: a meta tag with neither states no fact
         if b"&" in segment or b"etalage:" in segment.lower():
-            stated = _meta_fact(body, tag.end("name"))
+            stated = meta_fact(body, tag.end("name"))
     return ("tag", end_tag, name, close.endswith(b"/"), stated)
 
 

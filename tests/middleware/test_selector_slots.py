@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from etalage.middleware import skeleton as skeleton_module
+from etalage.middleware import html_reading
 from etalage.middleware.selector_slots import SelectorMatch, find_selector_elements
 from etalage.middleware.skeleton import PageSkeleton
 
@@ -230,7 +230,7 @@ def test_splicing_a_selector_slot_keeps_every_other_byte(page, name):
 def test_reading_every_tag_at_once_closes_selector_slots_the_same(page):
     """Hostile pages make the compiler give up counting one tag name at a time."""
     selectors = {**SELECTORS, "target": ".target"}
-    with mock.patch.object(skeleton_module, "_READ_BUDGET", -1):
+    with mock.patch.object(html_reading, "_READ_BUDGET", -1):
         every_tag = PageSkeleton.compile(page, selectors=selectors)
     by_name = PageSkeleton.compile(page, selectors=selectors)
     assert (every_tag.chunks, every_tag.slots, every_tag.warnings) == (

@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from etalage.middleware import html_reading
 from etalage.middleware import skeleton as skeleton_module
 from etalage.middleware.skeleton import PageSkeleton, Slot, SlotItem
 
@@ -505,7 +506,7 @@ def test_render_with_replacements_keeps_every_literal_chunk(page: bytes) -> None
 @given(_HTMLISH)
 def test_reading_every_tag_at_once_gives_the_same_skeleton(page: bytes) -> None:
     """Hostile pages make the compiler give up counting one tag name at a time."""
-    with mock.patch.object(skeleton_module, "_READ_BUDGET", -1):
+    with mock.patch.object(html_reading, "_READ_BUDGET", -1):
         every_tag = PageSkeleton.compile(page)
     by_name = PageSkeleton.compile(page)
     assert (every_tag.chunks, every_tag.slots, every_tag.facts, every_tag.warnings) == (
