@@ -245,6 +245,12 @@ def _encode(event: dict[str, Any]) -> bytes:
     return (_ENCODER.encode(event) + "\n").encode("utf-8")
 
 
+def _retry_pause(failures: int, first: float, most: float) -> float:
+    """Seconds to wait after `failures` failures in a row: `first`, doubled each time, at most
+    `most`."""
+    return min(most, first * 2.0 ** min(failures - 1, 30))
+
+
 class JsonLinesSink(_ThreadedSink):
     """Append events to a JSON-lines file, rotated by size.
 
@@ -440,6 +446,9 @@ def parse_stream_url(url: str) -> tuple[str, str | None, int | None]:
     return base, stream, maxlen
 
 
+_REDIS_FIRST_PAUSE = 0.5  # seconds before the first retry of an unavailable Redis
+
+
 class RedisStreamSink(_ThreadedSink):
     """XADD events to a Redis stream capped with ``MAXLEN ~ maxlen``: many instances, one report.
 
@@ -449,9 +458,10 @@ class RedisStreamSink(_ThreadedSink):
 
     Redis down or slow never reaches the request path: the writer thread keeps up to `buffer`
     events (dropping the oldest beyond that), logs the outage once, retries with a growing
-    pause (up to `max_retry_pause` seconds) and logs once when Redis is back. A batch that
-    failed half-way may be sent twice (at-least-once); the report counts visitors, not events,
-    so a repeated event does not change it.
+    pause (0.5 s, doubled each time, up to `max_retry_pause` seconds) and logs once when Redis
+    is back. A batch that failed half-way may be sent twice (at-least-once); the report counts
+    visitors, not events, so a repeated event does not change it. `clock` (monotonic seconds)
+    is injectable for tests.
     """
 
     def __init__(
@@ -464,6 +474,7 @@ class RedisStreamSink(_ThreadedSink):
         buffer: int = 10_000,
         max_queue: int = 100_000,
         max_retry_pause: float = 10.0,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         import redis
         from redis.backoff import NoBackoff
@@ -474,6 +485,7 @@ class RedisStreamSink(_ThreadedSink):
         self.maxlen = maxlen or url_maxlen or DEFAULT_MAXLEN
         self.buffer = buffer
         self.max_retry_pause = max_retry_pause
+        self._clock = clock
         # One immediate retry (a pooled connection broken by a Redis restart reconnects), no
         # backoff inside redis-py: pausing and retrying is ours, on the writer thread.
         self._redis = redis.Redis.from_url(
@@ -496,12 +508,12 @@ class RedisStreamSink(_ThreadedSink):
     def _idle_timeout(self) -> float | None:
         if not self._pending:
             return None
-        return max(0.0, self._retry_at - time.monotonic())
+        return max(0.0, self._retry_at - self._clock())
 
     def _write(self, events: list[dict[str, Any]]) -> None:
         for event in events:
             try:
-                self._pending.append(json.dumps(event, default=str, ensure_ascii=False))
+                self._pending.append(_ENCODER.encode(event))
             except (TypeError, ValueError) as exc:
                 self.lost += 1
                 logger.error("etalage: event not JSON-serializable, skipped: %s", exc)
@@ -509,7 +521,7 @@ class RedisStreamSink(_ThreadedSink):
         for _ in range(max(0, overflow)):
             self._pending.popleft()
             self.lost += 1
-        if self._pending and time.monotonic() >= self._retry_at:
+        if self._pending and self._clock() >= self._retry_at:
             self._send_pending()
 
     def _send_pending(self) -> None:
@@ -532,8 +544,8 @@ class RedisStreamSink(_ThreadedSink):
                 self.written += count
         except (redis.RedisError, OSError) as exc:
             self._failures += 1
-            pause = min(self.max_retry_pause, 0.25 * 2 ** min(self._failures, 10))
-            self._retry_at = time.monotonic() + pause
+            pause = _retry_pause(self._failures, _REDIS_FIRST_PAUSE, self.max_retry_pause)
+            self._retry_at = self._clock() + pause
             if not self._down:
                 self._down = True
                 logger.error(
@@ -826,7 +838,7 @@ class WebhookSink(_ThreadedSink):
                 self.max_retries,
             )
             return
-        pause = min(self.max_backoff, self.backoff * 2 ** min(self._failures - 1, 30))
+        pause = _retry_pause(self._failures, self.backoff, self.max_backoff)
         self._retry_at = self._clock() + pause
 
 

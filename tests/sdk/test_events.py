@@ -27,6 +27,7 @@ from etalage.events import (
     parse_stream_url,
     read_events,
 )
+from tests.support.clocks import Monotonic
 from tests.support.redis_server import RedisServer
 
 # -- JSON lines: nothing lost on a clean stop -----------------------------------------------
@@ -472,6 +473,34 @@ def test_redis_outage_mid_run_is_absorbed_buffered_and_logged_once(caplog):
     back = [r for r in caplog.records if "is back" in r.getMessage()]
     assert len(down) == 1 and down[0].levelno == logging.ERROR
     assert len(back) == 1
+
+
+def test_an_unavailable_redis_is_retried_after_a_pause_that_doubles():
+    """Held events wait for the pause to pass (0.5 s, then 1 s...): new events do not make the
+    writer knock on a Redis that just failed, and it retries as soon as the pause is over."""
+    clock = Monotonic()
+    with RedisServer() as server:
+        sink = RedisStreamSink(server.url, stream="paced", clock=clock, max_retry_pause=10.0)
+        try:
+            server.stop()
+            sink.emit({"n": 0})  # fails: the next try is 0.5 s away
+            assert sink.flush(timeout=30) and sink.pending == 1
+            clock.now += 0.5
+            sink.emit({"n": 1})  # tried again, fails again: 1 s away now
+            assert sink.flush(timeout=30) and sink.pending == 2
+
+            server.start()
+            clock.now += 0.9
+            sink.emit({"n": 2})  # Redis is back, but the pause is not over: held
+            assert sink.flush(timeout=30)
+            assert (sink.written, sink.pending) == (0, 3)
+            clock.now += 0.1
+            sink.emit({"n": 3})
+            assert sink.flush(timeout=30)
+            assert (sink.written, sink.pending, sink.lost) == (4, 0, 0)
+        finally:
+            sink.close()
+        assert [e["n"] for e in read_events(f"{server.url}?stream=paced")] == [0, 1, 2, 3]
 
 
 def test_redis_outage_beyond_the_buffer_keeps_the_newest_and_counts_the_rest(caplog):
