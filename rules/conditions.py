@@ -2,8 +2,8 @@
 
 Each operator compiles to a closure test (the reference semantics); `compile_condition` then
 writes the whole condition as one generated function that inlines the common tests and calls
-the closures for the rest (`_Generator`). `condition_requirements` says what a condition needs
-to be true, so a rule set can skip rules without evaluating them.
+the closures for the rest (`_Generator`). What a condition needs to be true, so that a rule
+set can skip rules without evaluating them, is `etalage.rules.requirements`.
 
 Semantics follow GrowthBook's ``evalCondition`` (MongoDB-style operators, JavaScript-like
 ordering coercion, padded version strings). A malformed condition never raises when evaluated:
@@ -19,16 +19,15 @@ from __future__ import annotations
 import json
 import operator
 import re
-import string
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from types import CodeType
 from typing import Any
 
 Predicate = Callable[[Mapping[str, Any]], bool]
 _Test = Callable[[Any], bool]
-_Groups = Mapping[str, Sequence[Any]]
+#: Saved groups (``$inGroup``): a group's name and its members.
+Groups = Mapping[str, Sequence[Any]]
 
 _LOGICAL = frozenset({"$and", "$or", "$nor", "$not"})
 _LIST_OPS = frozenset({"$in", "$nin", "$ini", "$nini", "$all", "$alli"})
@@ -60,7 +59,7 @@ KNOWN_OPERATORS = frozenset(
 """Every operator allowed inside an operator object (``{"$gt": 3}``)."""
 
 _MISSING: Any = object()
-_ARRAY_TYPES = (list, tuple)
+ARRAY_TYPES = (list, tuple)  # what conditions take for arrays
 _COMPARE_ERRORS = (TypeError, ValueError, OverflowError)
 
 
@@ -75,7 +74,8 @@ def _false(_: Any) -> bool:
 _NUMBER_TYPES = (int, float)
 
 
-def _is_number(value: Any) -> bool:
+def is_number(value: Any) -> bool:
+    """Whether conditions take `value` for a number (a bool is not one)."""
     return isinstance(value, _NUMBER_TYPES) and not isinstance(value, bool)
 
 
@@ -83,7 +83,8 @@ def _is_mapping(value: Any) -> bool:
     return type(value) is dict or isinstance(value, Mapping)
 
 
-def _is_operator_object(value: Mapping[Any, Any]) -> bool:
+def is_operator_object(value: Mapping[Any, Any]) -> bool:
+    """Whether `value` is operators (``{"$gt": 3}``), tested as such, not an object to equal."""
     return all(isinstance(key, str) and key.startswith("$") for key in value)
 
 
@@ -91,7 +92,7 @@ def _is_operator_object(value: Mapping[Any, Any]) -> bool:
 
 
 def compile_condition(
-    condition: Mapping[str, Any], saved_groups: _Groups | None = None
+    condition: Mapping[str, Any], saved_groups: Groups | None = None
 ) -> Predicate:
     """Compile a condition once into a predicate over an attribute mapping.
 
@@ -113,7 +114,7 @@ _CACHE_SIZE = 512
 def evaluate_condition(
     condition: Mapping[str, Any],
     attributes: Mapping[str, Any],
-    saved_groups: _Groups | None = None,
+    saved_groups: Groups | None = None,
 ) -> bool:
     """Evaluate a condition against attributes (compiled predicates are cached by content)."""
     try:
@@ -140,7 +141,7 @@ def _collect_paths(condition: Any, found: set[str]) -> None:
         return
     for key, value in condition.items():
         if key in ("$and", "$or", "$nor"):
-            if isinstance(value, _ARRAY_TYPES):
+            if isinstance(value, ARRAY_TYPES):
                 for item in value:
                     _collect_paths(item, found)
         elif key == "$not":
@@ -149,364 +150,10 @@ def _collect_paths(condition: Any, found: set[str]) -> None:
             found.add(key)
 
 
-# --- what a condition needs to be true ------------------------------------------------------
-
-#: Exact types whose equality agrees with their hash (``1 == 1.0 == True`` hash alike), so a
-#: set lookup answers ``==`` and ``$in`` for them.
-SIMPLE_TYPES = frozenset({str, int, float, bool, type(None)})
-
-_INF = float("inf")
-#: At most this many alternatives per condition; past it, ``$or`` branches are joined into one.
-_MAX_ALTERNATIVES = 8
-_RANGE_OPS = frozenset({"$eq", "$gt", "$gte", "$lt", "$lte"})
-#: Characters a ``$regex`` may start with (after ``^``) that match only themselves.
-_LITERAL = frozenset(string.ascii_letters + string.digits + "/-_:=&%~,;@!#'\" <>")
-
-
-@dataclass(frozen=True)
-class Interval:
-    """The numbers from `low` to `high`; an open end leaves its bound out."""
-
-    low: float = -_INF
-    high: float = _INF
-    low_open: bool = False
-    high_open: bool = False
-
-    def __contains__(self, number: float) -> bool:
-        above = number > self.low if self.low_open else number >= self.low
-        below = number < self.high if self.high_open else number <= self.high
-        return above and below
-
-    def meet(self, other: Interval) -> Interval:
-        """The numbers in both."""
-        low, low_open = _bound(self.low, self.low_open, other.low, other.low_open, max)
-        high, high_open = _bound(self.high, self.high_open, other.high, other.high_open, min)
-        return Interval(low, high, low_open, high_open)
-
-    def join(self, other: Interval) -> Interval:
-        """The smallest interval holding both."""
-        low, closed = _bound(self.low, not self.low_open, other.low, not other.low_open, min)
-        high, shut = _bound(self.high, not self.high_open, other.high, not other.high_open, max)
-        return Interval(low, high, not closed, not shut)
-
-
-def _bound(
-    a: float, a_flag: bool, b: float, b_flag: bool, pick: Callable[[float, float], float]
-) -> tuple[float, bool]:
-    """The bound `pick` chooses, with its flag; on a tie, flagged if either is."""
-    if a == b:
-        return a, a_flag or b_flag
-    return (a, a_flag) if pick(a, b) == a else (b, b_flag)
-
-
-@dataclass(frozen=True)
-class Requirements:
-    """Necessary conditions of a compiled condition, read at compile time.
-
-    `present`: paths whose value must not be None (a missing path reads as None).
-    `one_of`: paths whose value, when of a `SIMPLE_TYPES` type, must equal one of the listed
-    values (a plain equality or a case-sensitive ``$in`` of simple values).
-    `ranges`: paths whose value, when an ``int`` or ``float`` (not a bool), must lie in the
-    interval (``$gt``, ``$gte``, ``$lt``, ``$lte`` or ``$eq`` a number, or equal to one).
-    `prefixes`: paths whose value, when a ``str``, must start with one of the listed texts (a
-    ``$regex`` anchored by ``^`` that starts with literal characters).
-    `alternatives`: when not empty, one of them holds too (the branches of ``$or``, each with
-    everything above); none has alternatives of its own.
-    All speak of the value the condition reads at the path: the whole dotted key, else the
-    nested walk. When `excludes` is true the condition is false.
-
-    `exact`: the requirements are the whole condition for the values they speak of: when they
-    hold and every value read at a `one_of` path is of a `SIMPLE_TYPES` type, at a `ranges`
-    path a number or None and at a `prefixes` path a ``str`` or None, the condition is true
-    (`holds`). Conditions made only of equality, ``$in`` of simple values, ``$exists: true``,
-    comparisons with numbers, literal ``^`` prefixes, ``$and`` and ``$or`` are exact.
-    """
-
-    present: frozenset[str] = frozenset()
-    one_of: Mapping[str, frozenset[Any]] = field(default_factory=dict)
-    ranges: Mapping[str, Interval] = field(default_factory=dict)
-    prefixes: Mapping[str, frozenset[str]] = field(default_factory=dict)
-    alternatives: tuple[Requirements, ...] = ()
-    exact: bool = False
-
-    def excludes(self, attributes: Mapping[str, Any]) -> bool:
-        """Whether these requirements alone show the condition is false for `attributes`."""
-        if self._fails(attributes):
-            return True
-        if self.alternatives:
-            return all(alternative.excludes(attributes) for alternative in self.alternatives)
-        return False
-
-    def holds(self, attributes: Mapping[str, Any]) -> bool:
-        """Whether these requirements alone show the condition is true for `attributes`."""
-        if self.alternatives:
-            return not self._fails(attributes) and any(
-                alternative.holds(attributes) for alternative in self.alternatives
-            )
-        if not self.exact or self._fails(attributes):
-            return False
-        return (
-            all(type(_lookup(attributes, path)) in SIMPLE_TYPES for path in self.one_of)
-            and all(type(_lookup(attributes, path)) in _NUMBER_OR_NONE for path in self.ranges)
-            and all(type(_lookup(attributes, path)) in _TEXT_OR_NONE for path in self.prefixes)
-        )
-
-    def _fails(self, attributes: Mapping[str, Any]) -> bool:
-        for path in self.present:
-            if _lookup(attributes, path) is None:
-                return True
-        for path, allowed in self.one_of.items():
-            value = _lookup(attributes, path)
-            if type(value) in SIMPLE_TYPES and value not in allowed:
-                return True
-        for path, interval in self.ranges.items():
-            value = _lookup(attributes, path)
-            if (type(value) is int or type(value) is float) and value not in interval:
-                return True
-        for path, prefixes in self.prefixes.items():
-            value = _lookup(attributes, path)
-            if type(value) is str and not value.startswith(tuple(prefixes)):
-                return True
-        return False
-
-
-_NUMBER_OR_NONE = frozenset({int, float, type(None)})
-_TEXT_OR_NONE = frozenset({str, type(None)})
-
-
-def condition_requirements(
-    condition: Mapping[str, Any] | None, saved_groups: _Groups | None = None
-) -> Requirements:
-    """What `compile_condition(condition, saved_groups)` needs to possibly be true.
-
-    Exact per field (a field's compiled test is run on None to see whether a missing value can
-    pass), combined through ``$and`` (all needed) and ``$or`` (one branch needed: what every
-    branch needs, and each branch as an alternative); ``$nor`` and ``$not`` add nothing,
-    since a negation can be true when values are missing.
-    """
-    if not condition:
-        return Requirements(exact=True)
-    terms = _requirements(condition, saved_groups or {})
-    common = _join(terms).requirements()
-    if len(terms) == 1:
-        return common
-    return replace(common, alternatives=tuple(term.requirements() for term in terms))
-
-
-@dataclass
-class _Needs:
-    """What one conjunction needs (`Requirements` without alternatives, while being read)."""
-
-    present: set[str] = field(default_factory=set)
-    one_of: dict[str, frozenset[Any]] = field(default_factory=dict)
-    ranges: dict[str, Interval] = field(default_factory=dict)
-    prefixes: dict[str, frozenset[str]] = field(default_factory=dict)
-    exact: bool = True
-
-    def meet(self, other: _Needs) -> _Needs:
-        """Both needed: paths add up, value sets intersect, intervals narrow."""
-        both = _Needs(self.present | other.present, dict(self.one_of), dict(self.ranges))
-        for path, allowed in other.one_of.items():
-            both.one_of[path] = both.one_of[path] & allowed if path in both.one_of else allowed
-        for path, interval in other.ranges.items():
-            both.ranges[path] = (
-                both.ranges[path].meet(interval) if path in both.ranges else interval
-            )
-        both.prefixes = {**other.prefixes, **self.prefixes}  # either set alone is needed
-        both.exact = self.exact and other.exact and self.prefixes.keys().isdisjoint(other.prefixes)
-        return both
-
-    def requirements(self) -> Requirements:
-        present = frozenset(self.present)
-        return Requirements(present, self.one_of, self.ranges, self.prefixes, exact=self.exact)
-
-
-def _join(terms: Sequence[_Needs]) -> _Needs:
-    """One of the terms needed: what every term needs, value sets and intervals joined."""
-    first, *rest = terms
-    if not rest:
-        return first
-    shared = _Needs(set.intersection(*(term.present for term in terms)), exact=False)
-    for path, allowed in first.one_of.items():
-        if all(path in term.one_of for term in rest):
-            shared.one_of[path] = allowed.union(*(term.one_of[path] for term in rest))
-    for path, interval in first.ranges.items():
-        if all(path in term.ranges for term in rest):
-            for term in rest:
-                interval = interval.join(term.ranges[path])
-            shared.ranges[path] = interval
-    for path, prefixes in first.prefixes.items():
-        if all(path in term.prefixes for term in rest):
-            shared.prefixes[path] = prefixes.union(*(term.prefixes[path] for term in rest))
-    return shared
-
-
-def _both(left: list[_Needs], right: list[_Needs]) -> list[_Needs]:
-    """Alternatives of a conjunction: every pair, or (too many) the two sides joined."""
-    if len(left) * len(right) <= _MAX_ALTERNATIVES:
-        return [a.meet(b) for a in left for b in right]
-    return [_join(left).meet(_join(right))]
-
-
-def _unknown() -> _Needs:
-    """The needs of a part the analysis does not read: nothing needed, nothing decided."""
-    return _Needs(exact=False)
-
-
-def _requirements(condition: Any, groups: _Groups) -> list[_Needs]:
-    """The condition's needs as alternatives: it is true only if one of them holds."""
-    if not isinstance(condition, Mapping):
-        return [_unknown()]  # compiles to always false: requiring nothing stays correct
-    terms = [_Needs()]
-    for key, value in condition.items():
-        if key == "$and" and isinstance(value, _ARRAY_TYPES):
-            for item in value:
-                terms = _both(terms, _requirements(item, groups))
-        elif key == "$or" and isinstance(value, _ARRAY_TYPES):
-            if value:
-                branches = [term for item in value for term in _requirements(item, groups)]
-                if len(branches) > _MAX_ALTERNATIVES:
-                    branches = [_join(branches)]
-                terms = _both(terms, branches)
-        elif key in ("$and", "$or", "$nor", "$not") or not isinstance(key, str):
-            terms = _both(terms, [_unknown()])
-        else:
-            terms = _both(terms, [_field_needs(key, value, groups)])
-    return terms
-
-
-def _field_needs(path: str, expected: Any, groups: _Groups) -> _Needs:
-    needs = _Needs(exact=_decided(expected))
-    if not _compile_value(expected, groups)(None):
-        needs.present.add(path)
-    allowed = _allowed_values(expected)
-    if allowed is not None:
-        needs.one_of[path] = allowed
-    interval = _interval(expected)
-    if interval is not None:
-        needs.ranges[path] = interval
-    prefix = _regex_prefix(expected)
-    if prefix is not None:
-        needs.prefixes[path] = frozenset((prefix[0],))
-    return needs
-
-
-def _decided(expected: Any) -> bool:
-    """Whether `_field_needs` says all a field test asks of a value of the kinds it reads."""
-    if type(expected) in SIMPLE_TYPES:
-        return bool(expected == expected)  # NaN equals nothing, not even in a set of itself
-    if not (isinstance(expected, Mapping) and _is_operator_object(expected)):
-        return False
-    for op, arg in expected.items():
-        if op == "$exists":
-            decided = bool(arg)
-        elif op == "$in":
-            decided = isinstance(arg, _ARRAY_TYPES) and all(
-                type(item) in SIMPLE_TYPES for item in arg
-            )
-        elif op in _RANGE_OPS:
-            decided = _is_number(arg) and arg == arg
-        elif op == "$regex":
-            prefix = _regex_prefix(expected)
-            decided = prefix is not None and prefix[1]
-        else:
-            decided = False
-        if not decided:
-            return False
-    return True
-
-
-def _allowed_values(expected: Any) -> frozenset[Any] | None:
-    """The only simple values a field test can accept, when it says (None: any)."""
-    if type(expected) in SIMPLE_TYPES:
-        return frozenset((expected,))
-    if not (isinstance(expected, Mapping) and _is_operator_object(expected)):
-        return None
-    allowed: frozenset[Any] | None = None
-    for op, arg in expected.items():
-        if op == "$in" and isinstance(arg, _ARRAY_TYPES):
-            if all(type(item) in SIMPLE_TYPES for item in arg):
-                options = frozenset(arg)
-                allowed = options if allowed is None else allowed & options
-    return allowed
-
-
-def _interval(expected: Any) -> Interval | None:
-    """The numbers a field test can accept from an int or float value (None: any)."""
-    if _is_number(expected):
-        return Interval(expected, expected) if expected == expected else Interval(0, -1)
-    if not (isinstance(expected, Mapping) and _is_operator_object(expected)):
-        return None
-    found: Interval | None = None
-    for op, arg in expected.items():
-        if op not in _RANGE_OPS or not _is_number(arg) or arg != arg:
-            continue  # a NaN argument compares like a missing value: the closure decides
-        if op == "$eq":
-            interval = Interval(arg, arg)
-        elif op in ("$gt", "$gte"):
-            interval = Interval(low=arg, low_open=op == "$gt")
-        else:
-            interval = Interval(high=arg, high_open=op == "$lt")
-        found = interval if found is None else found.meet(interval)
-    return found
-
-
-def _regex_prefix(expected: Any) -> tuple[str, bool] | None:
-    """The text a field test's ``$regex`` needs a string value to start with, and whether
-    starting with it is all the pattern asks (None: no such text)."""
-    if not (isinstance(expected, Mapping) and _is_operator_object(expected)):
-        return None
-    pattern = expected.get("$regex")
-    if not (isinstance(pattern, str) and pattern.startswith("^")) or "(?" in pattern:
-        return None  # unanchored, or a group that may set flags or look around
-    if _alternation_at_top(pattern):
-        return None
-    end = 1
-    while end < len(pattern) and pattern[end] in _LITERAL:
-        end += 1
-    whole = end == len(pattern)
-    if not whole and pattern[end] in "?*{+":
-        end -= 1  # the character before a quantifier may repeat or be absent
-    return (pattern[1:end], whole) if end > 1 else None
-
-
-def _alternation_at_top(pattern: str) -> bool:
-    """Whether a ``|`` outside every group and character class splits `pattern`."""
-    depth, index, in_class = 0, 0, False
-    while index < len(pattern):
-        char = pattern[index]
-        if char == "\\":
-            index += 1
-        elif in_class:
-            in_class = char != "]"
-        elif char == "[":
-            in_class = True
-            index += 2 if pattern[index + 1 : index + 2] == "^" else 1
-            if pattern[index : index + 1] == "]":
-                index += 1  # a "]" first in a class is a literal
-            continue
-        elif char == "(":
-            depth += 1
-        elif char == ")":
-            depth -= 1
-        elif char == "|" and depth <= 0:
-            return True
-        index += 1
-    return False
-
-
-def _lookup(attributes: Mapping[str, Any], path: str) -> Any:
-    """The value a condition reads at `path`: the whole key first, then the nested walk."""
-    value = attributes.get(path, _MISSING)
-    if value is _MISSING:
-        value = _walk(attributes, tuple(path.split("."))) if "." in path else None
-    return value
-
-
 # --- compiling conditions -----------------------------------------------------------------
 
 
-def _compile_condition(condition: Any, groups: _Groups) -> Predicate:
+def _compile_condition(condition: Any, groups: Groups) -> Predicate:
     if not isinstance(condition, Mapping):
         return _false
     parts: list[Predicate] = []
@@ -516,20 +163,20 @@ def _compile_condition(condition: Any, groups: _Groups) -> Predicate:
         elif key == "$nor":
             parts.append(_negate(_compile_any(value, groups)))
         elif key == "$and":
-            if not isinstance(value, _ARRAY_TYPES):
+            if not isinstance(value, ARRAY_TYPES):
                 return _false
             parts.append(_all_of([_compile_condition(item, groups) for item in value]))
         elif key == "$not":
             parts.append(_negate(_compile_condition(value, groups)))
         elif isinstance(key, str):
-            parts.append(_bind_path(key, _compile_value(value, groups)))
+            parts.append(_bind_path(key, compile_value(value, groups)))
         else:
             return _false
     return _all_of(parts)
 
 
-def _compile_any(conditions: Any, groups: _Groups) -> Predicate:
-    if not isinstance(conditions, _ARRAY_TYPES):
+def _compile_any(conditions: Any, groups: Groups) -> Predicate:
+    if not isinstance(conditions, ARRAY_TYPES):
         return _false
     if not conditions:
         return _true
@@ -579,6 +226,15 @@ def _walk(attributes: Any, segments: tuple[str, ...]) -> Any:
     return current
 
 
+def attribute_at(attributes: Mapping[str, Any], path: str) -> Any:
+    """The value a condition reads at `path`: the whole key first, then the nested walk
+    (None when neither is there)."""
+    value = attributes.get(path, _MISSING)
+    if value is _MISSING:
+        value = _walk(attributes, tuple(path.split("."))) if "." in path else None
+    return value
+
+
 def _bind_path(path: str, test: _Test) -> Predicate:
     if "." not in path:
         return lambda attributes: test(attributes.get(path))
@@ -593,8 +249,10 @@ def _bind_path(path: str, test: _Test) -> Predicate:
     return at_path
 
 
-def _compile_value(expected: Any, groups: _Groups, insensitive: bool = False) -> _Test:
-    if isinstance(expected, Mapping) and _is_operator_object(expected):
+def compile_value(expected: Any, groups: Groups, insensitive: bool = False) -> _Test:
+    """The test an attribute's value must pass: `expected`'s operators, or equality with it
+    (text compared without case with `insensitive`)."""
+    if isinstance(expected, Mapping) and is_operator_object(expected):
         return _all_of([_compile_operator(op, arg, groups) for op, arg in expected.items()])
     if insensitive and isinstance(expected, str):
         lowered = expected.lower()
@@ -602,7 +260,7 @@ def _compile_value(expected: Any, groups: _Groups, insensitive: bool = False) ->
     return lambda value: expected == value
 
 
-def _compile_operator(op: str, arg: Any, groups: _Groups) -> _Test:
+def _compile_operator(op: str, arg: Any, groups: Groups) -> _Test:
     if op in _ORDER_OPS:
         return _compile_order(_ORDER_OPS[op], arg)
     if op in _VERSION_OPS:
@@ -611,7 +269,7 @@ def _compile_operator(op: str, arg: Any, groups: _Groups) -> _Test:
         flags, negated = _REGEX_OPS[op]
         return _compile_regex(arg, flags, negated)
     if op in ("$in", "$nin", "$ini", "$nini"):
-        if not isinstance(arg, _ARRAY_TYPES):
+        if not isinstance(arg, ARRAY_TYPES):
             return _false
         member = _membership(arg, insensitive=op in ("$ini", "$nini"))
         return member if op in ("$in", "$ini") else _negate(member)
@@ -620,15 +278,15 @@ def _compile_operator(op: str, arg: Any, groups: _Groups) -> _Test:
     if op == "$elemMatch":
         return _compile_elem_match(arg, groups)
     if op == "$size":
-        size_test = _compile_value(arg, groups)
-        return lambda value: isinstance(value, _ARRAY_TYPES) and size_test(len(value))
+        size_test = compile_value(arg, groups)
+        return lambda value: isinstance(value, ARRAY_TYPES) and size_test(len(value))
     if op == "$exists":
         return (lambda value: value is not None) if arg else (lambda value: value is None)
     if op == "$type":
         known = _TYPE_TESTS.get(arg) if isinstance(arg, str) else None
         return known or (lambda value: _type_name(value) == arg)
     if op == "$not":
-        return _negate(_compile_value(arg, groups))
+        return _negate(compile_value(arg, groups))
     if op in ("$inGroup", "$notInGroup"):
         return _compile_group(op == "$inGroup", arg, groups)
     return _false
@@ -653,7 +311,7 @@ def _type_name(value: Any) -> str:
 _TYPE_TESTS: dict[Any, _Test] = {
     "null": lambda value: value is None,
     "boolean": lambda value: isinstance(value, bool),
-    "number": _is_number,
+    "number": is_number,
     "string": lambda value: isinstance(value, str),
     "array": lambda value: isinstance(value, (list, tuple, set, frozenset)),
     "object": _is_mapping,
@@ -673,9 +331,9 @@ def _js_compare(left: Any, right: Any) -> int | None:
     Returns None where the two values cannot be ordered.
     """
     try:
-        if _is_number(left) and not _is_number(right):
+        if is_number(left) and not is_number(right):
             right = 0 if right is None else float(right)
-        elif _is_number(right) and not _is_number(left):
+        elif is_number(right) and not is_number(left):
             left = 0 if left is None else float(left)
         if left > right:
             return 1
@@ -693,7 +351,7 @@ def _compile_order(compare: Callable[[Any, Any], bool], arg: Any) -> _Test:
         outcome = _js_compare(value, arg)
         return outcome is not None and compare(outcome, 0)
 
-    arg_is_number = _is_number(arg)
+    arg_is_number = is_number(arg)
 
     if arg_is_number and arg == arg:
         if_missing = compare(0, arg)
@@ -755,7 +413,7 @@ def _pad_version_text(text: str) -> str:
 
 def padded_version(value: Any) -> str:
     """GrowthBook's sortable form of a version string (``"1.2.3"`` → ``"    1-    2-    3-~"``)."""
-    if _is_number(value):
+    if is_number(value):
         value = str(value)
     if not value or not isinstance(value, str):
         value = "0"
@@ -815,7 +473,7 @@ def _membership(options: Sequence[Any], insensitive: bool) -> _Test:
     if insensitive:
 
         def member_folded(value: Any) -> bool:
-            if isinstance(value, _ARRAY_TYPES):
+            if isinstance(value, ARRAY_TYPES):
                 if not has_unhashable:
                     try:  # all strings: fold in C; anything else fails and takes the long way
                         return not hashable.isdisjoint(map(str.lower, value))
@@ -832,7 +490,7 @@ def _membership(options: Sequence[Any], insensitive: bool) -> _Test:
         return member_folded
 
     def member(value: Any) -> bool:
-        if isinstance(value, _ARRAY_TYPES):
+        if isinstance(value, ARRAY_TYPES):
             return any_contained(value)
         return contains(value)
 
@@ -847,8 +505,8 @@ def _hashable(value: Any) -> bool:
     return True
 
 
-def _compile_all(arg: Any, groups: _Groups, insensitive: bool) -> _Test:
-    if not isinstance(arg, _ARRAY_TYPES):
+def _compile_all(arg: Any, groups: Groups, insensitive: bool) -> _Test:
+    if not isinstance(arg, ARRAY_TYPES):
         return _false
     if all(isinstance(item, str) for item in arg):
         required = frozenset(item.lower() for item in arg) if insensitive else frozenset(arg)
@@ -857,7 +515,7 @@ def _compile_all(arg: Any, groups: _Groups, insensitive: bool) -> _Test:
         if insensitive:
 
             def has_all_folded(value: Any) -> bool:
-                if not isinstance(value, _ARRAY_TYPES):
+                if not isinstance(value, ARRAY_TYPES):
                     return False
                 try:
                     return required.issubset(map(str.lower, value))
@@ -869,7 +527,7 @@ def _compile_all(arg: Any, groups: _Groups, insensitive: bool) -> _Test:
             return has_all_folded
 
         def has_all_strings(value: Any) -> bool:
-            if not isinstance(value, _ARRAY_TYPES):
+            if not isinstance(value, ARRAY_TYPES):
                 return False
             try:
                 return required.issubset(value)
@@ -877,10 +535,10 @@ def _compile_all(arg: Any, groups: _Groups, insensitive: bool) -> _Test:
                 return required.issubset([e for e in value if isinstance(e, str)])
 
         return has_all_strings
-    tests = tuple(_compile_value(item, groups, insensitive) for item in arg)
+    tests = tuple(compile_value(item, groups, insensitive) for item in arg)
 
     def has_all(value: Any) -> bool:
-        if not isinstance(value, _ARRAY_TYPES):
+        if not isinstance(value, ARRAY_TYPES):
             return False
         for test in tests:
             for element in value:
@@ -893,11 +551,11 @@ def _compile_all(arg: Any, groups: _Groups, insensitive: bool) -> _Test:
     return has_all
 
 
-def _compile_elem_match(arg: Any, groups: _Groups) -> _Test:
+def _compile_elem_match(arg: Any, groups: Groups) -> _Test:
     if not isinstance(arg, Mapping):
         return _false
-    if _is_operator_object(arg):
-        test = _compile_value(arg, groups)
+    if is_operator_object(arg):
+        test = compile_value(arg, groups)
     else:
         nested = _compile_condition(arg, groups)
 
@@ -905,7 +563,7 @@ def _compile_elem_match(arg: Any, groups: _Groups) -> _Test:
             return nested(element if _is_mapping(element) else {})
 
     def elem_match(value: Any) -> bool:
-        if not isinstance(value, _ARRAY_TYPES):
+        if not isinstance(value, ARRAY_TYPES):
             return False
         for element in value:
             if test(element):
@@ -915,7 +573,7 @@ def _compile_elem_match(arg: Any, groups: _Groups) -> _Test:
     return elem_match
 
 
-def _compile_group(inside: bool, arg: Any, groups: _Groups) -> _Test:
+def _compile_group(inside: bool, arg: Any, groups: Groups) -> _Test:
     if not isinstance(arg, str):
         return _false
     if arg not in groups:
@@ -970,13 +628,13 @@ class _Generator:
     with the operator's closure test (which stays the reference) for every other value.
     """
 
-    def __init__(self, groups: _Groups) -> None:
+    def __init__(self, groups: Groups) -> None:
         self.groups = groups
         self.names: dict[str, Any] = {"_walk": _walk, "_MISSING": _MISSING}
         self.names.update(_PADDED=_PADDED, _padded_text=_padded_text)
         self.names.update(type=type, int=int, float=float, str=str, len=len, bool=bool, dict=dict)
         self.names.update(list=list, map=map, any=any, TypeError=TypeError, _EMPTY={})
-        self.names.update(isinstance=isinstance, _ARRAYS=_ARRAY_TYPES, _is_number=_is_number)
+        self.names.update(isinstance=isinstance, _ARRAYS=ARRAY_TYPES, _is_number=is_number)
         self.names.update(_Mapping=Mapping, _SEQUENCES=(list, tuple, set, frozenset))
         self.functions: list[list[str]] = []
 
@@ -1015,12 +673,12 @@ class _Generator:
             raise _Unsupported
         for key, value in condition.items():
             if key == "$and":
-                if not isinstance(value, _ARRAY_TYPES):
+                if not isinstance(value, ARRAY_TYPES):
                     raise _Unsupported
                 for item in value:
                     self._conjunction(item, lines)
             elif key in ("$or", "$nor"):
-                if not isinstance(value, _ARRAY_TYPES):
+                if not isinstance(value, ARRAY_TYPES):
                     raise _Unsupported
                 calls = " or ".join(f"{self._function(item)}(a)" for item in value)
                 if key == "$or" and calls:
@@ -1044,7 +702,7 @@ class _Generator:
             )
         else:
             lines.append(f"    v = a.get({self._bind(path)})")
-        if not (isinstance(expected, Mapping) and _is_operator_object(expected)):
+        if not (isinstance(expected, Mapping) and is_operator_object(expected)):
             lines.append(f"    if not ({self._bind(expected)} == v): return False")
             return
         for op, arg in expected.items():
@@ -1093,7 +751,7 @@ class _Generator:
         if not isinstance(arg, Mapping):
             return False
         name = f"_f{len(self.functions)}"
-        if _is_operator_object(arg):
+        if is_operator_object(arg):
             body = [f"def {name}(v):"]
             self.functions.append(body)
             for op, item in arg.items():
@@ -1114,7 +772,7 @@ class _Generator:
 
     def _membership(self, op: str, arg: Any, fallback: str) -> list[str] | None:
         """``$in`` and kin over strings and lists of strings, in C; anything else: closure."""
-        if not (isinstance(arg, _ARRAY_TYPES) and all(map(_hashable, arg))):
+        if not (isinstance(arg, ARRAY_TYPES) and all(map(_hashable, arg))):
             return None
         folded = op in ("$ini", "$nini")
         options = self._bind(frozenset(_fold(item) for item in arg) if folded else frozenset(arg))
@@ -1151,7 +809,7 @@ class _Generator:
         """(a test of v's type, the failing test for that type) equal to the closure's."""
         if op in _NUMBER_ARG_OPS:
             symbol = _NUMBER_ARG_OPS[op]
-            if _is_number(arg) and arg == arg:
+            if is_number(arg) and arg == arg:
                 return "type(v) is int or type(v) is float", f"not (v {symbol} {self._bind(arg)})"
             if type(arg) is str:
                 return "type(v) is str", f"not (v {symbol} {self._bind(arg)})"
@@ -1224,7 +882,7 @@ def _check_condition(condition: Any, prefix: ConditionPath, out: _Problems) -> N
             continue
         here = prefix + (key,)
         if key in ("$and", "$or", "$nor"):
-            if not isinstance(value, _ARRAY_TYPES):
+            if not isinstance(value, ARRAY_TYPES):
                 out.append((here, f"{key} needs a list of conditions, got {_kind(value)}"))
                 continue
             for index, item in enumerate(value):
@@ -1254,7 +912,7 @@ def _operator_problem(op: str, arg: Any, path: ConditionPath, out: _Problems) ->
     if op not in KNOWN_OPERATORS:
         return f"unknown operator {op!r}"
     if op in _LIST_OPS:
-        if not isinstance(arg, _ARRAY_TYPES):
+        if not isinstance(arg, ARRAY_TYPES):
             return f"{op} needs a list, got {_kind(arg)}"
         if op in ("$all", "$alli"):
             for index, item in enumerate(arg):
@@ -1281,7 +939,7 @@ def _operator_problem(op: str, arg: Any, path: ConditionPath, out: _Problems) ->
     if op == "$elemMatch":
         if not isinstance(arg, Mapping):
             return f"$elemMatch needs an object, got {_kind(arg)}"
-        if _is_operator_object(arg):
+        if is_operator_object(arg):
             _check_value(arg, path + ("$elemMatch",), out)
         else:
             _check_condition(arg, path + ("$elemMatch",), out)

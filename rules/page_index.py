@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from etalage.rules.conditions import SIMPLE_TYPES, Interval, Requirements
 from etalage.rules.model import DEFAULT_REASON, Decision, Predicate, Rule, Segment, VariantsAction
+from etalage.rules.requirements import SIMPLE_TYPES, Interval, Requirements
 
 _INF = float("inf")
 _NEVER = float("nan")  # ends the bounds of a range: equal to no value, below none for bisect

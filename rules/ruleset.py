@@ -17,12 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from etalage.recency import HistoryPolicy
-from etalage.rules.conditions import (
-    Requirements,
-    compile_condition,
-    condition_paths,
-    condition_requirements,
-)
+from etalage.rules.conditions import compile_condition, condition_paths
 from etalage.rules.hashing import in_holdout, rule_holdout_seed, variant_bucket
 from etalage.rules.model import (
     Decision,
@@ -34,6 +29,7 @@ from etalage.rules.model import (
     VariantsAction,
 )
 from etalage.rules.page_index import PageIndex
+from etalage.rules.requirements import Requirements, condition_requirements
 
 #: Attributes `Ruleset.decide` reads itself, whatever the rules say.
 _DECIDE_READS = ("consent.personalization", "id", "experiment.holdout")

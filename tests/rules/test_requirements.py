@@ -8,12 +8,8 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from etalage.rules.conditions import (
-    Interval,
-    Requirements,
-    compile_condition,
-    condition_requirements,
-)
+from etalage.rules.conditions import compile_condition
+from etalage.rules.requirements import Interval, Requirements, condition_requirements
 
 # --- the analysis, case by case -----------------------------------------------------------
 
