@@ -15,16 +15,17 @@ and hold need no evaluation at all.
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from etalage.rules.model import DEFAULT_REASON, Decision, Predicate, Rule, Segment, VariantsAction
-from etalage.rules.requirements import SIMPLE_TYPES, Interval, Requirements
+from etalage.rules.requirements import SIMPLE_TYPES, Requirements
 
 _INF = float("inf")
 _NEVER = float("nan")  # ends the bounds of a range: equal to no value, below none for bisect
+_T = TypeVar("_T")
 
 #: A page rule, once per bit: (rule, predicate, whether the visitor's history can stop it (a
 #: cap or dismissal), its decision when it wins without a draw (no variants, no rule holdout)
@@ -214,25 +215,34 @@ def _mask(flags: Iterable[bool]) -> int:
     return sum(1 << index for index, flag in enumerate(flags) if flag)
 
 
+def _by_path(
+    terms: Sequence[Requirements], part: Callable[[Requirements], Mapping[str, _T]]
+) -> Iterator[tuple[str, list[tuple[int, _T]], int]]:
+    """Per path that `part` of some term names: each such term's bit and what it requires
+    there, and the bits of all of them (the terms the path constrains)."""
+    by_path: dict[str, list[tuple[int, _T]]] = {}
+    for bit, needs in _bits(terms):
+        for path, required in part(needs).items():
+            by_path.setdefault(path, []).append((bit, required))
+    for path, limited in by_path.items():
+        yield path, limited, sum(bit for bit, _ in limited)
+
+
 def _value_masks(
     terms: Sequence[Requirements], every: int, absent: Mapping[str, int]
 ) -> Iterator[_ValueIndex]:
     """Per path some term's `one_of` names: the bits each simple value leaves (None leaves
     only what presence requirements leave too), the bits any other leaves, and the exact
     bits a value of another type leaves unsure."""
-    constrained: dict[str, int] = {}
-    allowed: dict[str, dict[Any, int]] = {}
-    for bit, needs in _bits(terms):
-        for path, values in needs.one_of.items():
-            constrained[path] = constrained.get(path, 0) | bit
-            by_value = allowed.setdefault(path, {})
+    for path, limited, constrained in _by_path(terms, lambda needs: needs.one_of):
+        by_value: dict[Any, int] = {}
+        for bit, values in limited:
             for value in values:
                 by_value[value] = by_value.get(value, 0) | bit
-    for path, by_value in allowed.items():
-        otherwise = every & ~constrained[path]
+        otherwise = every & ~constrained
         masks = {value: otherwise | bits for value, bits in by_value.items()}
         masks[None] = absent.get(path, every) & masks.get(None, otherwise)
-        yield path, masks, otherwise, constrained[path]
+        yield path, masks, otherwise, constrained
 
 
 def _range_masks(
@@ -242,12 +252,7 @@ def _range_masks(
     (an infinite one only when open) then NaN, the bits left at each bound and in the span
     below each (and above the last), and the exact bits a value of another type leaves
     unsure. Every finite bound is a bound, so no interval starts or ends inside a span."""
-    by_path: dict[str, list[tuple[int, Interval]]] = {}
-    for bit, needs in _bits(terms):
-        for path, interval in needs.ranges.items():
-            by_path.setdefault(path, []).append((bit, interval))
-    for path, limited in by_path.items():
-        constrained = sum(bit for bit, _ in limited)
+    for path, limited, constrained in _by_path(terms, lambda needs: needs.ranges):
         otherwise = every & ~constrained
         ends = {iv.low for _, iv in limited if iv.low_open or iv.low != -_INF}
         ends |= {iv.high for _, iv in limited if iv.high_open or iv.high != _INF}
@@ -278,12 +283,7 @@ def _prefix_masks(
     starts with all of them (or is the longest of them itself), so `candidates` bisects and
     then walks down the chain of longest proper prefixes.
     """
-    by_path: dict[str, list[tuple[int, frozenset[str]]]] = {}
-    for bit, needs in _bits(terms):
-        for path, texts in needs.prefixes.items():
-            by_path.setdefault(path, []).append((bit, texts))
-    for path, limited in by_path.items():
-        constrained = sum(bit for bit, _ in limited)
+    for path, limited, constrained in _by_path(terms, lambda needs: needs.prefixes):
         otherwise = every & ~constrained
         ordered = sorted({text for _, options in limited for text in options})
         parents: list[int] = []
