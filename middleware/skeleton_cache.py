@@ -8,7 +8,8 @@ from collections import Counter, OrderedDict
 from collections.abc import Mapping
 
 from etalage.errors import ConfigError
-from etalage.middleware.skeleton import Fallback, PageSkeleton, page_digest
+from etalage.middleware.recompile import Fallback, recompile
+from etalage.middleware.skeleton import PageSkeleton, page_digest
 
 logger = logging.getLogger("etalage")
 MAX_REMEMBERED_WARNINGS = 1024
@@ -25,7 +26,7 @@ class SkeletonCache:
 
     Given a `page_key` (the request path), the last skeleton of that page is kept too (as many
     pages as `max_entries`): the same body again is a hit without hashing, and a body that
-    changed where `PageSkeleton.recompile` can follow (a CSRF token, "3 items in cart") is
+    changed where `recompile` can follow (a CSRF token, "3 items in cart") is
     recompiled from it. `recompiled` counts those, `fallbacks` the full compiles it left
     behind, by reason.
     """
@@ -107,7 +108,7 @@ class SkeletonCache:
             return None
         if last.source == body:
             return last
-        skeleton = last.recompile(body)
+        skeleton = recompile(last, body)
         if isinstance(skeleton, Fallback):
             self.fallbacks[skeleton] += 1
             return None

@@ -16,11 +16,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from etalage.middleware.recompile import recompile
 from etalage.middleware.skeleton import PageSkeleton
 from etalage.middleware.skeleton_cache import SkeletonCache
 
+from .test_recompile import observed
 from .test_skeleton import _HTMLISH, _document
-from .test_skeleton_incremental import observed
 
 META = b'<meta name="etalage:topic" content="tents">'
 SLOT = b"<div data-slot=hero>Hello</div>"
@@ -79,10 +80,10 @@ def test_a_page_alternating_two_versions_keeps_its_marks_once() -> None:
     other = page.replace(b"<b>x</b>", b"<b></b>")
     skeleton = PageSkeleton.compile(page)
     for n in range(200):
-        result = skeleton.recompile(other if n % 2 == 0 else page)
+        result = recompile(skeleton, other if n % 2 == 0 else page)
         assert isinstance(result, PageSkeleton), result
         skeleton = result
-    marks = skeleton._hints.marks if skeleton._hints is not None else ()
+    marks = skeleton.hints.marks if skeleton.hints is not None else ()
     assert all(len(chunk) == len(set(chunk)) <= 4 for chunk in marks), marks
 
 
@@ -145,7 +146,7 @@ def test_edits_next_to_a_slot_chained_through_the_cache_recompile_as_they_compil
         body = versions[-1] if anchor % 5 else versions[anchor % len(versions)]
         skeleton = PageSkeleton.compile(body)
         places = [0, len(body)]
-        for start, end in zip(*skeleton._chunk_spans(), strict=True):
+        for start, end in zip(*skeleton.chunk_spans(), strict=True):
             places += [start, end]
         at = min(max(places[anchor % len(places)] + offset, 0), len(body))
         versions.append(body[:at] + text + body[at + cut :])

@@ -8,7 +8,8 @@ import logging
 import pytest
 
 from etalage.errors import ConfigError
-from etalage.middleware.skeleton import Fallback, PageSkeleton, page_digest
+from etalage.middleware.recompile import Fallback
+from etalage.middleware.skeleton import PageSkeleton, page_digest
 from etalage.middleware.skeleton_cache import SkeletonCache
 
 

@@ -1,4 +1,4 @@
-"""PageSkeleton.recompile: a new version of a page built from the skeleton of the last one is
+"""recompile: a new version of a page built from the skeleton of the last one is
 what a full compile of it gives, in every way a caller can see; or it says why it was not built."""
 
 from __future__ import annotations
@@ -9,7 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from etalage.middleware.skeleton import Fallback, PageSkeleton
+from etalage.middleware.recompile import Fallback, recompile
+from etalage.middleware.skeleton import PageSkeleton
 
 from .test_skeleton import _HTMLISH, _PIECES, _document
 
@@ -41,7 +42,7 @@ def recompiled_as_compiled(last: PageSkeleton, html: bytes) -> PageSkeleton | Fa
     """`html` recompiled from `last`: when it is, it must be what compiling it gives, and its
     digest that of the compiled one (and another than the last one's, unless it is the same
     page). Gives the recompiled skeleton or why there is none."""
-    result = last.recompile(html)
+    result = recompile(last, html)
     if isinstance(result, Fallback):
         return result
     compiled = PageSkeleton.compile(html, selectors=last.selectors)
@@ -68,7 +69,7 @@ def home_page(token: bytes, items: int | None = None) -> bytes:
 
 def test_the_same_page_is_its_own_skeleton() -> None:
     skeleton = PageSkeleton.compile(home_page(b"a" * 32))
-    assert skeleton.recompile(bytearray(home_page(b"a" * 32))) is skeleton
+    assert recompile(skeleton, bytearray(home_page(b"a" * 32))) is skeleton
 
 
 def test_a_page_with_a_new_token_and_cart_count_is_recompiled_request_after_request() -> None:
@@ -200,19 +201,19 @@ def test_selectors_that_were_not_looked_for_do_not_stop_a_recompile() -> None:
 def test_a_change_that_may_change_the_skeleton_is_left_to_a_full_compile(
     page: bytes, new: bytes, reason: Fallback
 ) -> None:
-    assert PageSkeleton.compile(page).recompile(new) is reason
+    assert recompile(PageSkeleton.compile(page), new) is reason
 
 
 def test_a_skeleton_not_made_by_compile_is_not_recompiled() -> None:
     skeleton = PageSkeleton(b"<p>1</p>", (b"<p>1</p>",), (), {}, ())
-    assert skeleton.recompile(b"<p>2</p>") is Fallback.NOT_COMPILED
+    assert recompile(skeleton, b"<p>2</p>") is Fallback.NOT_COMPILED
 
 
 def test_a_page_read_by_selectors_is_not_recompiled() -> None:
     page = b"<main><p>1</p><div class=hero>H</div></main>"
     skeleton = PageSkeleton.compile(page, selectors={"hero": ".hero"})
     assert skeleton.slot_names == frozenset({"hero"})
-    assert skeleton.recompile(page.replace(b"1", b"2")) is Fallback.SELECTORS
+    assert recompile(skeleton, page.replace(b"1", b"2")) is Fallback.SELECTORS
 
 
 # -- properties --------------------------------------------------------------------------------
