@@ -11,12 +11,15 @@ uvicorn worker each, same flags; the server is pinned to core 0 and wrk to core 
 In-process CPU per personalized page, cookie decoded to body assembled: distinct visitors,
 each sending the cookies its previous answer set, each visitor's requests alternating between
 two middleware instances (two workers behind a load balancer, so no memo of the cookie just
-signed can help); `middleware_cpu_us_single` is the same on one instance. `dynamic_cpu_us` is
-the server-rendered page measured the same way (rendering included).
+signed can help); `middleware_cpu_us_single` is the same on one instance, and
+`middleware_cpu_us_cold` the same as `middleware_cpu_us` with 8 MB of memory written between
+requests (outside the timing): a server runs its own code between two pages, and what it
+leaves of the page path in the CPU caches is closer to that than to a tight loop.
+`dynamic_cpu_us` is the server-rendered page measured the same way (rendering included).
 
-Lines before the last: ``asset_vs_staticfiles=<x>``,
-``dynamic_vs_plain=<x> dynamic_cpu_us=<µs>`` and ``middleware_cpu_us_single=<µs>``. Last line:
-``serve_vs_staticfiles=<x> middleware_vs_staticfiles=<x> middleware_cpu_us=<µs>``.
+Lines before the last: ``asset_vs_staticfiles=<x>``, ``dynamic_vs_plain=<x>
+dynamic_cpu_us=<µs>`` and ``middleware_cpu_us_single=<µs> middleware_cpu_us_cold=<µs>``.
+Last line: ``serve_vs_staticfiles=<x> middleware_vs_staticfiles=<x> middleware_cpu_us=<µs>``.
 
 The servers all run at once and are loaded in interleaved rounds, the best round of each
 counting (see `measure_interleaved`): on this noisy machine a ratio of two runs minutes apart
@@ -57,6 +60,9 @@ from tests.support.ports import free_port, wait_for_port  # noqa: E402
 
 BROWSER_UA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36"
 CSS = "/static/shop.css"
+#: Memory written between requests for `middleware_cpu_us_cold`: more than this machine's
+#: per-core L2 cache, so each request starts as after a server's own work in between.
+COLD_SWEEP_BYTES = 8 << 20
 
 
 def pinned(core: int, argv: list[str]) -> list[str]:
@@ -138,14 +144,27 @@ def measure_interleaved(
     return best
 
 
-def cpu_us(apps: list[Any], visitors: int = 50, iterations: int = 3000, rounds: int = 3) -> float:
+def cpu_us(
+    apps: list[Any],
+    visitors: int = 50,
+    iterations: int = 3000,
+    rounds: int = 3,
+    *,
+    sweep_bytes: int = 0,
+) -> float:
     """In-process CPU µs per request of `apps`, cookie decoded to body assembled.
 
     `visitors` distinct visitors take turns; each sends the cookies its previous answer set
     (the full-history cookie at first), and its requests go to each of `apps` in turn. The
     best of `rounds` rounds of `iterations` requests counts (another process only adds).
+
+    With `sweep_bytes`, that much memory is written before each request, outside the timing,
+    so that each request starts with CPU caches as a server leaves them after its own work
+    (its event loop, its other requests): only the requests are timed then.
     """
     jars = [_cookie_jar(cookie) for cookie in _visitor_cookies(visitors)]
+    sweep, fill = bytearray(sweep_bytes), bytes(sweep_bytes)
+    swept = [0.0]  # CPU seconds of the requests, when sweeping
 
     async def receive() -> dict[str, Any]:
         return {"type": "http.request", "body": b"", "more_body": False}
@@ -165,7 +184,13 @@ def cpu_us(apps: list[Any], visitors: int = 50, iterations: int = 3000, rounds: 
                         key, _, rest = value.decode("latin-1").partition("=")
                         jar[key] = rest.split(";", 1)[0]
 
+        if not sweep_bytes:
+            await app(scope, receive, send)
+            return
+        sweep[:] = fill
+        started = time.thread_time()
         await app(scope, receive, send)
+        swept[0] += time.thread_time() - started
 
     async def run(start: int, count: int) -> None:
         for index in range(start, start + count):
@@ -174,9 +199,9 @@ def cpu_us(apps: list[Any], visitors: int = 50, iterations: int = 3000, rounds: 
     asyncio.run(run(0, 4 * visitors))  # warm-up: skeletons, UA cache, fragments
     best = float("inf")
     for round_number in range(rounds):
-        started = time.process_time()
+        started, swept[0] = time.process_time(), 0.0
         asyncio.run(run(4 * visitors + round_number * iterations, iterations))
-        best = min(best, time.process_time() - started)
+        best = min(best, swept[0] if sweep_bytes else time.process_time() - started)
     return best / iterations * 1e6
 
 
@@ -288,13 +313,19 @@ def main() -> None:
     cpu = cpu_us([with_middleware(static_page_app()) for _ in range(2)], iterations=iterations)
     plain = cpu_us([rendering_app()], iterations=iterations)
     dynamic = cpu_us([with_middleware(rendering_app()) for _ in range(2)], iterations=iterations)
+    cold = cpu_us(
+        [with_middleware(static_page_app()) for _ in range(2)],
+        iterations=max(1, iterations // 3),
+        sweep_bytes=COLD_SWEEP_BYTES,
+    )
     print(
         f"in-process CPU per request: {cpu:.0f} us personalized (two instances), {single:.0f} us "
-        f"(one instance); Jinja2 page {plain:.0f} us plain, {dynamic:.0f} us personalized"
+        f"(one instance), {cold:.0f} us with {COLD_SWEEP_BYTES >> 20} MB written between "
+        f"requests; Jinja2 page {plain:.0f} us plain, {dynamic:.0f} us personalized"
     )
     print(f"asset_vs_staticfiles={rps('c', 'css') / rps('a', 'css'):.2f}")
     print(f"dynamic_vs_plain={rps('e') / rps('d'):.2f} dynamic_cpu_us={dynamic:.0f}")
-    print(f"middleware_cpu_us_single={single:.0f}")
+    print(f"middleware_cpu_us_single={single:.0f} middleware_cpu_us_cold={cold:.0f}")
     print(
         f"serve_vs_staticfiles={rps('b') / rps('a'):.2f} "
         f"middleware_vs_staticfiles={rps('c') / rps('a'):.2f} "
