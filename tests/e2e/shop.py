@@ -47,7 +47,7 @@ def banner(page: Page) -> Any:
     return page.get_by_role("region", name="Personalization")
 
 
-def accept(page: Page, path: str = "/", *, holdout: bool = False) -> None:
+def accept(page: Page, path: str = "/", *, holdout: bool = False, redraw: bool = False) -> None:
     """Open `path` and accept personalization in the consent banner; end up in the wanted group.
 
     The shop keeps a holdout share (10 %) of consenting visitors on the standard site, drawn
@@ -55,11 +55,17 @@ def accept(page: Page, path: str = "/", *, holdout: bool = False) -> None:
     group its visitor is in, so when the draw is not the wanted one the visitor starts again as
     a consenting visitor whose id the shop's rules put in that group (`etalage.testing`): the
     cookies a browser would hold, signed with the shop's key, and a fresh profile.
+
+    With `redraw` (a shop keeping profiles in a store: its cookie holds a signed id, not the
+    profile, and every visitor must have an id of their own), the visitor starts again as a new
+    one and accepts again, until the draw is the wanted one.
     """
     page.goto(path)
     banner(page).get_by_role("button", name="Accept").click()
     expect(banner(page)).to_have_count(0)
-    if profile_json(page)["holdout"] is not holdout:
+    if redraw:
+        _draw_again_until(page, path, holdout)
+    elif profile_json(page)["holdout"] is not holdout:
         page.context.clear_cookies()
         origin = urlsplit(page.url)._replace(path="/", query="", fragment="").geturl()
         cookies = profile_cookies(
@@ -72,6 +78,24 @@ def accept(page: Page, path: str = "/", *, holdout: bool = False) -> None:
     expect(toolbar(page)).to_contain_text("consent: yes")
     expect(toolbar(page).locator('[data-demo="holdout"]')).to_have_count(1 if holdout else 0)
     assert profile_json(page)["holdout"] is holdout
+
+
+#: New visitors drawn at most: all of them in the other group has a chance of 0.9 ** 200
+#: (7e-10) for the holdout, far less for the rest.
+_MOST_DRAWS = 200
+
+
+def _draw_again_until(page: Page, path: str, holdout: bool) -> None:
+    """Start again as a new visitor accepting personalization until the draw is `holdout`."""
+    draws = 1
+    while profile_json(page)["holdout"] is not holdout:
+        if draws == _MOST_DRAWS:
+            raise AssertionError(f"{draws} new visitors, none with holdout={holdout}")
+        page.context.clear_cookies()
+        page.goto(path)
+        banner(page).get_by_role("button", name="Accept").click()
+        expect(banner(page)).to_have_count(0)
+        draws += 1
 
 
 def browse(page: Page, *paths: str) -> None:

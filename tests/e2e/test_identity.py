@@ -41,7 +41,7 @@ def state_preferences(page: Any, **fields: str) -> None:
 
 def test_a_second_browser_typing_the_victims_email_learns_nothing(browser, user_agent, shop, page):
     victim = page
-    accept(victim)
+    accept(victim, redraw=True)
     browse(victim, "/search?q=avalanche+beacon", "/category/climbing.html")
     state_preferences(victim, name="Victoria", email=VICTIM_EMAIL)
     victim.goto("/")
@@ -51,7 +51,7 @@ def test_a_second_browser_typing_the_victims_email_learns_nothing(browser, user_
     attacker_context = browser.new_context(base_url=shop.base_url, user_agent=user_agent)
     try:
         attacker = attacker_context.new_page()
-        accept(attacker)
+        accept(attacker, redraw=True)
         state_preferences(attacker, email=VICTIM_EMAIL.upper())
         attacker.goto("/")
         content = attacker.content()
