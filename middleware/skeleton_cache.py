@@ -4,10 +4,11 @@ last version of each page, so a page rendered anew per request is recompiled whe
 from __future__ import annotations
 
 import logging
-from collections import Counter, OrderedDict
+from collections import Counter
 from collections.abc import Mapping
 
 from etalage.errors import ConfigError
+from etalage.lru import LRU
 from etalage.middleware.recompile import Fallback, recompile
 from etalage.middleware.skeleton import PageSkeleton, page_digest
 
@@ -37,8 +38,8 @@ class SkeletonCache:
         self.max_entries = max_entries
         self.recompiled = 0
         self.fallbacks: Counter[Fallback] = Counter()
-        self._entries: OrderedDict[str, PageSkeleton] = OrderedDict()
-        self._last: OrderedDict[str, PageSkeleton] = OrderedDict()  # page key -> its last one
+        self._entries: LRU[str, PageSkeleton] = LRU(max_entries)
+        self._last: LRU[str, PageSkeleton] = LRU(max_entries)  # page key -> its last one
         self._warned: set[str] = set()
 
     def __len__(self) -> int:
@@ -59,10 +60,7 @@ class SkeletonCache:
 
     def get(self, key: str) -> PageSkeleton | None:
         """The skeleton stored under `key` (now the most recently used), or None."""
-        skeleton = self._entries.get(key)
-        if skeleton is not None:
-            self._entries.move_to_end(key)
-        return skeleton
+        return self._entries.get(key)
 
     def compile(
         self,
@@ -117,11 +115,11 @@ class SkeletonCache:
 
     def _remember(self, page_key: str | None, skeleton: PageSkeleton) -> PageSkeleton:
         if page_key is not None:
-            _put(self._last, page_key, skeleton, self.max_entries)
+            self._last.put(page_key, skeleton)
         return skeleton
 
     def _store(self, key: str, skeleton: PageSkeleton) -> PageSkeleton:
-        _put(self._entries, key, skeleton, self.max_entries)
+        self._entries.put(key, skeleton)
         return skeleton
 
     def _compile(self, body: bytes, selectors: Mapping[str, str] | None) -> PageSkeleton:
@@ -135,15 +133,6 @@ class SkeletonCache:
                 self._warned.add(warning)
                 logger.warning("page skeleton: %s", warning)
         return skeleton
-
-
-def _put(entries: OrderedDict[str, PageSkeleton], key: str, value: PageSkeleton, most: int) -> None:
-    """Store `value` under `key` as the most recently used, dropping the least recently used
-    entries beyond `most`."""
-    entries[key] = value
-    entries.move_to_end(key)
-    while len(entries) > most:
-        entries.popitem(last=False)
 
 
 def _same(kept: Mapping[str, str] | None, selectors: Mapping[str, str] | None) -> bool:

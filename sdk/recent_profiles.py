@@ -9,9 +9,9 @@ load balancer the next request mostly reaches another worker, where it could not
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from typing import Generic, TypeVar
 
+from etalage.lru import LRU
 from etalage.profile import Profile
 
 Meta = TypeVar("Meta")
@@ -24,33 +24,27 @@ class RecentProfiles(Generic[Meta]):
 
     def __init__(self, max_entries: int) -> None:
         self.max_entries = max_entries
-        self._entries: OrderedDict[str, tuple[Profile, Meta]] = OrderedDict()
+        self._entries: LRU[str, tuple[Profile, Meta]] = LRU(max_entries)
 
     def __len__(self) -> int:
         return len(self._entries)
 
     def keys(self) -> list[str]:
         """The remembered keys, least recently used first."""
-        return list(self._entries)
+        return self._entries.keys()
 
     def get(self, key: str) -> tuple[Profile, Meta] | None:
         """A copy of the profile remembered under `key`, with its meta, or None."""
         entry = self._entries.get(key)
         if entry is None:
             return None
-        self._entries.move_to_end(key)
         return entry[0].copy(), entry[1]
 
     def put(self, key: str, profile: Profile, meta: Meta) -> None:
         """Remember `profile` under `key`; it is ours from now on (pass a copy of a profile the
         caller goes on changing)."""
-        if self.max_entries < 1:
-            return
-        self._entries[key] = (profile, meta)
-        self._entries.move_to_end(key)
-        while len(self._entries) > self.max_entries:
-            self._entries.popitem(last=False)
+        self._entries.put(key, (profile, meta))
 
     def discard(self, key: str) -> None:
         """Forget `key`."""
-        self._entries.pop(key, None)
+        self._entries.discard(key)
