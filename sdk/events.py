@@ -33,8 +33,9 @@ import urllib.request
 from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from itertools import islice
 from pathlib import Path
-from typing import Any, NamedTuple, Protocol
+from typing import Any, Generic, NamedTuple, Protocol, TypeVar
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 from etalage.errors import ConfigError
@@ -251,6 +252,64 @@ def _retry_pause(failures: int, first: float, most: float) -> float:
     return min(most, first * 2.0 ** min(failures - 1, 30))
 
 
+_Line = TypeVar("_Line", str, bytes)
+
+
+def _encoded(
+    events: list[dict[str, Any]], encode: Callable[[dict[str, Any]], _Line]
+) -> tuple[list[_Line], int]:
+    """`events` encoded, and how many could not be (skipped, each logged)."""
+    lines: list[_Line] = []
+    skipped = 0
+    for event in events:
+        try:
+            lines.append(encode(event))
+        except (TypeError, ValueError) as exc:
+            skipped += 1
+            logger.error("etalage: event not JSON-serializable, skipped: %s", exc)
+    return lines, skipped
+
+
+class _HeldEvents(Generic[_Line]):
+    """Encoded events a sink's writer thread holds until its backend takes them, oldest first
+    (the Redis and webhook sinks, each with its own encoding)."""
+
+    def __init__(self, encode: Callable[[dict[str, Any]], _Line]) -> None:
+        self._encode: Callable[[dict[str, Any]], _Line] = encode
+        self._lines: deque[_Line] = deque()
+
+    def __len__(self) -> int:
+        return len(self._lines)
+
+    def add(self, events: list[dict[str, Any]]) -> int:
+        """Encode and hold `events`; how many could not be encoded (skipped, logged)."""
+        lines, skipped = _encoded(events, self._encode)
+        self._lines.extend(lines)
+        return skipped
+
+    def trim(self, most: int) -> int:
+        """Drop the oldest events beyond `most`; how many were dropped."""
+        overflow = len(self._lines) - most
+        for _ in range(overflow):
+            self._lines.popleft()
+        return max(0, overflow)
+
+    def batch(self, count: int) -> list[_Line]:
+        """The `count` oldest events (still held)."""
+        return list(islice(self._lines, count))
+
+    def take(self, count: int) -> None:
+        """Stop holding the `count` oldest events (their backend took them, or they are lost)."""
+        for _ in range(min(count, len(self._lines))):
+            self._lines.popleft()
+
+    def clear(self) -> int:
+        """Stop holding every event; how many there were."""
+        count = len(self._lines)
+        self._lines.clear()
+        return count
+
+
 class JsonLinesSink(_ThreadedSink):
     """Append events to a JSON-lines file, rotated by size.
 
@@ -307,13 +366,8 @@ class JsonLinesSink(_ThreadedSink):
             self._report_failure(exc)
 
     def _write(self, events: list[dict[str, Any]]) -> None:
-        lines: list[bytes] = []
-        for event in events:
-            try:
-                lines.append(_encode(event))
-            except (TypeError, ValueError) as exc:
-                self.lost += 1
-                logger.error("etalage: event not JSON-serializable, skipped: %s", exc)
+        lines, skipped = _encoded(events, _encode)
+        self.lost += skipped
         if self._file is not None:
             self._follow_rotation()
         if self._file is None:
@@ -494,7 +548,7 @@ class RedisStreamSink(_ThreadedSink):
             socket_connect_timeout=timeout,
             retry=Retry(NoBackoff(), 1),
         )
-        self._pending: deque[str] = deque()  # events as JSON, oldest first
+        self._pending: _HeldEvents[str] = _HeldEvents(_ENCODER.encode)  # events as JSON
         self._down = False
         self._failures = 0
         self._retry_at = 0.0
@@ -511,16 +565,8 @@ class RedisStreamSink(_ThreadedSink):
         return max(0.0, self._retry_at - self._clock())
 
     def _write(self, events: list[dict[str, Any]]) -> None:
-        for event in events:
-            try:
-                self._pending.append(_ENCODER.encode(event))
-            except (TypeError, ValueError) as exc:
-                self.lost += 1
-                logger.error("etalage: event not JSON-serializable, skipped: %s", exc)
-        overflow = len(self._pending) - self.buffer
-        for _ in range(max(0, overflow)):
-            self._pending.popleft()
-            self.lost += 1
+        self.lost += self._pending.add(events)
+        self.lost += self._pending.trim(self.buffer)
         if self._pending and self._clock() >= self._retry_at:
             self._send_pending()
 
@@ -529,19 +575,13 @@ class RedisStreamSink(_ThreadedSink):
 
         try:
             while self._pending:
-                count = min(len(self._pending), self.batch_size)
+                batch = self._pending.batch(self.batch_size)
                 pipe = self._redis.pipeline(transaction=False)
-                for n in range(count):
-                    pipe.xadd(
-                        self.stream,
-                        {"e": self._pending[n]},
-                        maxlen=self.maxlen,
-                        approximate=True,
-                    )
+                for line in batch:
+                    pipe.xadd(self.stream, {"e": line}, maxlen=self.maxlen, approximate=True)
                 pipe.execute()
-                for _ in range(count):
-                    self._pending.popleft()
-                self.written += count
+                self._pending.take(len(batch))
+                self.written += len(batch)
         except (redis.RedisError, OSError) as exc:
             self._failures += 1
             pause = _retry_pause(self._failures, _REDIS_FIRST_PAUSE, self.max_retry_pause)
@@ -571,13 +611,13 @@ class RedisStreamSink(_ThreadedSink):
             self._retry_at = 0.0
             self._send_pending()  # one last try, whatever the pause
         if self._pending:
-            self.lost += len(self._pending)
+            unwritten = self._pending.clear()
+            self.lost += unwritten
             logger.error(
                 "etalage: Redis event stream %r: %d events not written at shutdown",
                 self.stream,
-                len(self._pending),
+                unwritten,
             )
-            self._pending.clear()
         self._redis.close()
 
 
@@ -681,7 +721,7 @@ class WebhookSink(_ThreadedSink):
             )
         self._target = urlunsplit((parts.scheme, netloc, parts.path or "/", parts.query, ""))
         self._opener = urllib.request.build_opener(_NoRedirect)
-        self._pending: deque[bytes] = deque()  # encoded lines, oldest first
+        self._pending: _HeldEvents[bytes] = _HeldEvents(_encode)  # lines of JSON
         self._oldest_at = 0.0  # clock() when the oldest held event arrived
         self._failures = 0  # consecutive failures of the batch at the head
         self._retry_at = 0.0
@@ -703,16 +743,10 @@ class WebhookSink(_ThreadedSink):
         return max(0.0, due - self._clock())
 
     def _write(self, events: list[dict[str, Any]]) -> None:
-        for event in events:
-            try:
-                line = _encode(event)
-            except (TypeError, ValueError) as exc:
-                self.lost += 1
-                logger.error("etalage: event not JSON-serializable, skipped: %s", exc)
-                continue
-            if not self._pending:
-                self._oldest_at = self._clock()
-            self._pending.append(line)
+        was_empty = not self._pending
+        self.lost += self._pending.add(events)
+        if was_empty and self._pending:
+            self._oldest_at = self._clock()
         self._trim()
         self._send(force=False)
 
@@ -722,20 +756,18 @@ class WebhookSink(_ThreadedSink):
     def _finish(self) -> None:
         self._send(force=True, final=True)
         if self._pending:
-            self.lost += len(self._pending)
+            undelivered = self._pending.clear()
+            self.lost += undelivered
             logger.error(
                 "etalage: event webhook %s: %d events not delivered at shutdown",
                 self.url,
-                len(self._pending),
+                undelivered,
             )
-            self._pending.clear()
 
     def _trim(self) -> None:
-        overflow = len(self._pending) - self.max_buffer
-        if overflow <= 0:
+        overflow = self._pending.trim(self.max_buffer)
+        if not overflow:
             return
-        for _ in range(overflow):
-            self._pending.popleft()
         self.lost += overflow
         self._lost_in_outage += overflow
         if not self._drop_logged:
@@ -755,9 +787,9 @@ class WebhookSink(_ThreadedSink):
             full = len(self._pending) >= self.batch_size
             if not (full or force or now - self._oldest_at >= self.flush_interval):
                 return
-            count = min(len(self._pending), self.batch_size)
-            body = b"".join(self._pending[n] for n in range(count))
-            failure = self._post(body)
+            batch = self._pending.batch(self.batch_size)
+            count = len(batch)
+            failure = self._post(b"".join(batch))
             if failure is None:
                 self._delivered(count)
             elif not failure.retry:
@@ -786,8 +818,7 @@ class WebhookSink(_ThreadedSink):
         return None
 
     def _take(self, count: int) -> None:
-        for _ in range(count):
-            self._pending.popleft()
+        self._pending.take(count)
         if self._pending:
             self._oldest_at = self._clock()
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import time
 from types import TracebackType
 
 from .ports import free_port, wait_for_port
@@ -57,10 +56,9 @@ class RedisServer:
             self.process.wait(timeout=5)
         self.process = None
 
-    def restart(self, pause: float = 0.0) -> None:
-        """Stop, wait `pause` seconds, and start again on the same port (data is gone)."""
+    def restart(self) -> None:
+        """Stop and start again on the same port (data is gone)."""
         self.stop()
-        time.sleep(pause)
         self.start()
 
     def __enter__(self) -> RedisServer:
