@@ -8,12 +8,17 @@ import time
 from collections.abc import Callable, Iterable, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from starlette.exceptions import HTTPException
 from starlette.staticfiles import StaticFiles
 
 from etalage.errors import ConfigError
+from etalage.lru import LRU
+
+_PATHS_REMEMBERED = 4096
+_LONGEST_REMEMBERED_PATH = 512
+_Answer = TypeVar("_Answer")
 
 
 @dataclass
@@ -38,6 +43,11 @@ class StaticSite:
     HTML pages are read once and held in memory with a content ETag (so the middleware finds
     their compiled skeleton with one dict look-up); a page's file is checked for changes at
     most once per `recheck_interval` seconds. Other files go through Starlette's `StaticFiles`.
+
+    Which file a URL path names and whether it lies in a `hidden` folder (symlinks followed)
+    are asked of the file system at most once per `recheck_interval` per path, and remembered
+    for the most recently asked paths of up to `_LONGEST_REMEMBERED_PATH` characters: a
+    hostile client inventing paths (``/./././index.html``...) costs it work, not memory.
     """
 
     def __init__(
@@ -60,8 +70,10 @@ class StaticSite:
         )
         self.recheck_interval = recheck_interval
         self._monotonic = monotonic
-        self._pages: dict[str, _Page] = {}
-        self._not_pages: dict[str, float] = {}
+        self._pages: dict[Path, _Page] = {}  # by file: one copy whatever URL path names it
+        # URL path -> (its page's file or None, when asked); -> (hidden?, when asked)
+        self._page_files: LRU[str, tuple[Path | None, float]] = LRU(_PATHS_REMEMBERED)
+        self._hidden_paths: LRU[str, tuple[bool, float]] = LRU(_PATHS_REMEMBERED)
         self.files = StaticFiles(directory=self.directory, html=True)
 
     async def __call__(self, scope: MutableMapping[str, Any], receive: Any, send: Any) -> None:
@@ -87,19 +99,12 @@ class StaticSite:
 
     def _page(self, url_path: str) -> _Page | None:
         now = self._monotonic()
-        page = self._pages.get(url_path)
+        file = self._remembered(self._page_files, url_path, now, self._resolve)
+        if file is None:
+            return None  # an asset or a missing file: StaticFiles answers
+        page = self._pages.get(file)
         if page is not None and now - page.checked_at < self.recheck_interval:
             return page
-        if page is None:
-            checked = self._not_pages.get(url_path)
-            if checked is not None and now - checked < self.recheck_interval:
-                return None  # an asset or a missing file: StaticFiles answers
-        file = self._resolve(url_path)
-        if file is None:
-            if len(self._not_pages) > 10_000:
-                self._not_pages.clear()
-            self._not_pages[url_path] = now
-            return None
         try:
             stat = os.stat(file)
             signature = (stat.st_mtime_ns, stat.st_size)
@@ -108,16 +113,37 @@ class StaticSite:
                 return page
             body = file.read_bytes()
         except OSError:
-            self._pages.pop(url_path, None)
+            self._pages.pop(file, None)
             return None
         etag = '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
         page = _Page(body=body, etag=etag, signature=signature, checked_at=now)
-        self._pages[url_path] = page
+        self._pages[file] = page
         return page
 
     def _is_hidden(self, url_path: str) -> bool:
         if not self.hidden:
             return False
+        now = self._monotonic()
+        return self._remembered(self._hidden_paths, url_path, now, self._leads_into_hidden)
+
+    def _remembered(
+        self,
+        memory: LRU[str, tuple[_Answer, float]],
+        url_path: str,
+        now: float,
+        ask: Callable[[str], _Answer],
+    ) -> _Answer:
+        """What `ask` answers for `url_path`, asked again once `recheck_interval` is over."""
+        known = memory.get(url_path)
+        if known is not None and now - known[1] < self.recheck_interval:
+            return known[0]
+        answer = ask(url_path)
+        if len(url_path) <= _LONGEST_REMEMBERED_PATH:
+            memory.put(url_path, (answer, now))
+        return answer
+
+    def _leads_into_hidden(self, url_path: str) -> bool:
+        """Whether the file system puts `url_path` in a hidden folder (symlinks followed)."""
         try:
             target = (self.directory / url_path.lstrip("/")).resolve()
         except (OSError, ValueError):
