@@ -55,6 +55,7 @@ from etalage.rules.fragment_check import fragment_problems
 from etalage.visitor import Visitor
 
 logger = logging.getLogger("etalage")
+MAX_REMEMBERED_LOGS = 1024  # distinct failures and warnings logged once each
 
 # A generator of our own, seeded from the system: app code seeding `random` cannot make two
 # answers share an id.
@@ -388,16 +389,24 @@ class PagePersonalizer:
                 sink.emit(exposure)
 
     def _log_once(self, rule_id: str, message: str) -> None:
-        key = (rule_id, message)
-        if key not in self._logged:
-            self._logged.add(key)
+        if self._first_time(rule_id, message):
             logger.error("fragment of rule '%s' failed, slot default served: %s", rule_id, message)
 
     def warn_once(self, key: str, message: str) -> None:
         """Log `message` as a warning the first time `key` comes up (per middleware)."""
-        if ("", key) not in self._logged:
-            self._logged.add(("", key))
+        if self._first_time("", key):
             logger.warning("etalage: %s", message)
+
+    def _first_time(self, rule_id: str, message: str) -> bool:
+        """Whether this is news to log. A failure's message may hold what a visitor sent (a
+        search term a fragment choked on): at most `MAX_REMEMBERED_LOGS` are remembered."""
+        key = (rule_id, message)
+        if key in self._logged:
+            return False
+        if len(self._logged) >= MAX_REMEMBERED_LOGS:
+            self._logged.clear()
+        self._logged.add(key)
+        return True
 
 
 def _without(decision: Decision, failed: set[int]) -> Decision:

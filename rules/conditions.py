@@ -391,15 +391,19 @@ def _compile_order(compare: Callable[[Any, Any], bool], arg: Any) -> _Test:
 
 _PADDED: dict[str, str] = {}
 _PADDED_LIMIT = 4096
+_PADDED_LONGEST = 64
 
 
 def _padded_text(text: str) -> str:
-    """`padded_version` of a string, remembered (version strings repeat; the padding is slow)."""
+    """`padded_version` of a string, remembered when short (version strings repeat and the
+    padding is slow; a visitor may send the text, so a long one is padded every time)."""
     padded = _PADDED.get(text)
     if padded is None:
-        if len(_PADDED) >= _PADDED_LIMIT:
-            _PADDED.clear()
-        padded = _PADDED[text] = _pad_version_text(text or "0")
+        padded = _pad_version_text(text or "0")
+        if len(text) <= _PADDED_LONGEST:
+            if len(_PADDED) >= _PADDED_LIMIT:
+                _PADDED.clear()
+            _PADDED[text] = padded
     return padded
 
 

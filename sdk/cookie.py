@@ -316,7 +316,8 @@ class ConsentCodec:
                 verdict = (None, False)
             else:
                 verdict = (verified.value == 1, verified.reissue)
-            if len(self._verdicts) >= MAX_CONSENT_VERDICTS:
-                self._verdicts.clear()
-            self._verdicts[value] = verdict
+            if len(value) <= self._signed.max_length:  # longer is refused unread: not kept
+                if len(self._verdicts) >= MAX_CONSENT_VERDICTS:
+                    self._verdicts.clear()
+                self._verdicts[value] = verdict
         return verdict

@@ -10,7 +10,7 @@ from datetime import timedelta
 from starlette.responses import Response
 from starlette.testclient import TestClient
 
-from etalage.middleware import EtalageMiddleware
+from etalage.middleware import EtalageMiddleware, personalize
 from tests.support.clients import consent, profile_json, set_cookies
 
 from .site_fixture import HOME, IPHONE, KEYS
@@ -119,6 +119,18 @@ def test_fragment_error_serves_the_default_and_logs_once(client, caplog):
     assert '<div data-slot="broken"><p>broken default</p></div>' in first.text
     errors = [r for r in caplog.records if "broken" in r.getMessage()]
     assert len(errors) == 1
+
+
+def test_failures_logged_once_are_remembered_within_a_bound(app, caplog, monkeypatch):
+    """A failure's message may hold what a visitor sent: the memory of what was logged stays
+    bounded, whatever visitors send."""
+    monkeypatch.setattr(personalize, "MAX_REMEMBERED_LOGS", 4)
+    with caplog.at_level(logging.ERROR, logger="etalage"):
+        for n in range(10):
+            app.pages._log_once("broken", f"cannot render the term {n}")
+        app.pages._log_once("broken", "cannot render the term 9")
+    assert len(app.pages._logged) <= 4
+    assert len([r for r in caplog.records if "cannot render" in r.getMessage()]) == 10
 
 
 # -- pages rendered anew per request -----------------------------------------------------------

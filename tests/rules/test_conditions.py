@@ -361,3 +361,16 @@ def test_generated_predicates_agree_with_growthbook_on_every_value(
         for b in VALUE_SAMPLES[:8]:
             attributes = {"a": a, "b": b}
             assert predicate(attributes) is growthbook.evalCondition(attributes, condition, {})
+
+
+def test_a_long_version_a_visitor_sends_is_compared_and_not_remembered() -> None:
+    from etalage.rules import conditions
+
+    newer = compile_condition({"app": {"$vgt": "1.2.0"}})
+    long_version = "2." + "0." * 200 + "1"
+    conditions._PADDED.clear()
+    assert newer({"app": long_version}) is True
+    assert newer({"app": "1.10.0"}) is True
+    assert newer({"app": "1.1.9"}) is False
+    assert long_version not in conditions._PADDED
+    assert "1.10.0" in conditions._PADDED

@@ -585,6 +585,15 @@ def test_consent_is_unknown_without_a_valid_cookie(value):
     assert ConsentCodec([SECRET]).decode(value) is None
 
 
+def test_an_over_long_consent_value_is_refused_and_not_remembered():
+    consent = ConsentCodec([SECRET])
+    for n in range(10):
+        assert consent.read("a" * 300 + str(n)) == (None, False)
+    assert len(consent._verdicts) == 0
+    assert consent.read(consent.encode(True)) == (True, False)
+    assert len(consent._verdicts) == 1
+
+
 def test_forged_consent_is_unknown():
     forged = ConsentCodec(["attacker"]).encode(True)
     assert ConsentCodec([SECRET]).decode(forged) is None
