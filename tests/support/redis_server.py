@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import time
 from types import TracebackType
 
 from .ports import free_port, wait_for_port
@@ -56,9 +57,11 @@ class RedisServer:
             self.process.wait(timeout=5)
         self.process = None
 
-    def restart(self) -> None:
-        """Stop and start again on the same port (data is gone)."""
+    def restart(self, pause: float = 0.0) -> None:
+        """Stop, wait `pause` seconds, and start again on the same port (data is gone): the
+        soak benchmark keeps Redis down for a while; tests restart it at once."""
         self.stop()
+        time.sleep(pause)
         self.start()
 
     def __enter__(self) -> RedisServer:
