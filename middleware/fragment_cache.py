@@ -79,7 +79,9 @@ class FragmentCache:
     """Bounded cache of rendered fragments keyed by the visitor values they read.
 
     Per fixed part (template, rule, page...) it keeps the shapes seen (the sorted keys a render
-    read) and per shape the renders by the values read; when full, the oldest render goes.
+    read) and per shape the renders by the values read; when full, the oldest render goes. A
+    render that read more than `LONGEST_KEPT_READS` characters of text is not kept, so the
+    cache stays within a few KB per entry whatever visitors send.
     """
 
     def __init__(
@@ -142,6 +144,8 @@ class FragmentCache:
             renders = {}
             shapes.append((shape, renders))
         key = tuple([_part(reads[k]) for k in shape])
+        if _text_length(key) > LONGEST_KEPT_READS:
+            return html  # long values (a 4 KB search term) are rendered each time, not kept
         if key not in renders:
             self._order.append((renders, key))
         renders[key] = (html, now)
@@ -168,3 +172,20 @@ def _part(value: Any) -> Any:
 
 
 _ONLY_TEXT = {str}
+
+#: The most characters the values a render read may hold together for it to be kept: what
+#: visitors send is in them, and an entry keeps them (and usually the render shows them).
+LONGEST_KEPT_READS = 2048
+
+
+def _text_length(key: tuple[Any, ...]) -> int:
+    """The characters of the text in a cache key made by `_part`."""
+    length = 0
+    for part in key:
+        if type(part) is str:
+            length += len(part)
+        elif part[0] is list:
+            length += sum(map(len, part[1]))
+        else:
+            length += len(part[0])
+    return length

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from jinja2 import ChainableUndefined, Environment
 
-from etalage.middleware.fragment_cache import FragmentCache
+from etalage.middleware.fragment_cache import LONGEST_KEPT_READS, FragmentCache
 
 ENV = Environment(autoescape=True, undefined=ChainableUndefined)
 BRANCHY = ENV.from_string(
@@ -50,6 +50,18 @@ def test_the_fixed_part_of_the_key_separates_templates_and_pages():
     cache.render(("t", "/a"), {"name": "Ana"}, render)
     cache.render(("t", "/b"), {"name": "Ana"}, render)
     assert len(calls) == 2
+
+
+def test_a_render_that_read_long_text_is_rendered_each_time_not_kept():
+    cache, calls = FragmentCache(), []
+    render = renderer(BRANCHY, calls)
+    term = "tent " * (LONGEST_KEPT_READS // 5 + 1)  # a visitor's 2 KB search term
+    for _ in range(3):
+        assert cache.render(("t",), {"search.last": term}, render) == term
+    assert (len(calls), cache.hits) == (3, 0)
+    assert cache.render(("t",), {"search.last": "tent"}, render) == "tent"
+    assert cache.render(("t",), {"search.last": "tent"}, render) == "tent"
+    assert (len(calls), cache.hits) == (4, 1)
 
 
 def test_a_template_that_iterates_the_visitor_is_never_cached():
