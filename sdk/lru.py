@@ -18,7 +18,7 @@ class LRU(Generic[K, V]):
     """At most `max_entries` entries (none when it is 0 or less); reading an entry with `get`
     or writing it with `put` makes it the most recently used, and a `put` beyond the bound
     forgets the least recently used ones. None is not a value it keeps (`get` says "not kept"
-with it). Meant for one thread or event loop: no locks."""
+    with it). Meant for one thread or event loop: no locks."""
 
     __slots__ = ("max_entries", "_entries")
 

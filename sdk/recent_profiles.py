@@ -23,8 +23,12 @@ class RecentProfiles(Generic[Meta]):
     """An LRU of at most `max_entries` ``key -> (profile, meta)`` (0 turns it off)."""
 
     def __init__(self, max_entries: int) -> None:
-        self.max_entries = max_entries
         self._entries: LRU[str, tuple[Profile, Meta]] = LRU(max_entries)
+
+    @property
+    def max_entries(self) -> int:
+        """How many profiles it remembers at most."""
+        return self._entries.max_entries
 
     def __len__(self) -> int:
         return len(self._entries)
